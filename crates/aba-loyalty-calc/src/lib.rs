@@ -1,0 +1,1 @@
+//! Loyalty calculation core (SPEC.md).

@@ -1,0 +1,1 @@
+//! ETL from Odoo to the engine database (DESIGN.md section 4).

@@ -1,0 +1,17 @@
+# Sourced by the project's scripts: a project-local virtualenv with the module built into it.
+# Idempotent; a second call only rebuilds the module when its sources changed (maturin does that).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${ABA_VENV:-$ROOT/.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+if ! cmp -s "$ROOT/requirements-dev.txt" "$VENV/.requirements-dev.txt" 2>/dev/null; then
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    cp "$ROOT/requirements-dev.txt" "$VENV/.requirements-dev.txt"
+fi
+export VIRTUAL_ENV=$VENV PATH="$VENV/bin:$PATH"
+build_module() {
+    (cd "$ROOT" && maturin develop --release --quiet 2>&1 | grep -vE '^(📦|🔗|🐍|💻|📖|🛠|✏️|⚠️  Warning: .*Python 3.1)' >&2 || true)
+    python -c 'import aba_loyalty_core' || { echo "the module failed to build or import" >&2; exit 1; }
+}

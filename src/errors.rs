@@ -1,0 +1,48 @@
+//! The one place where Rust errors become Python exceptions.
+//!
+//! The classes live in `aba_loyalty_core.errors` (Python allows `ConfigError(LoyaltyError,
+//! ValueError)`, which `create_exception!` cannot express); they are looked up once and cached.
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+/// The Python exception classes, by name in `aba_loyalty_core.errors`.
+#[derive(Clone, Copy, Debug)]
+pub enum PyExc {
+    Loyalty,
+    Config,
+    Order,
+    InsufficientPoints,
+    Etl,
+}
+
+impl PyExc {
+    fn class_name(self) -> &'static str {
+        match self {
+            PyExc::Loyalty => "LoyaltyError",
+            PyExc::Config => "ConfigError",
+            PyExc::Order => "OrderError",
+            PyExc::InsufficientPoints => "InsufficientPointsError",
+            PyExc::Etl => "EtlError",
+        }
+    }
+}
+
+static ERRORS_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn class(py: Python<'_>, exc: PyExc) -> PyResult<Bound<'_, PyType>> {
+    let module = ERRORS_MODULE.get_or_try_init(py, || {
+        PyModule::import(py, "aba_loyalty_core.errors").map(Bound::unbind)
+    })?;
+    Ok(module.bind(py).getattr(exc.class_name())?.cast_into::<PyType>()?)
+}
+
+/// A `PyErr` of the given class with `message`.
+pub fn py_err(exc: PyExc, message: impl Into<String>) -> PyErr {
+    let message = message.into();
+    Python::attach(|py| match class(py, exc) {
+        Ok(cls) => PyErr::from_type(cls, message),
+        Err(err) => PyRuntimeError::new_err(format!("{message} (exception class unavailable: {err})")),
+    })
+}

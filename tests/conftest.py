@@ -1,0 +1,90 @@
+"""Shared fixtures: a real PostgreSQL for the tests that need one.
+
+The suite starts its own throw-away cluster with scripts/pg.sh unless ABA_TEST_DSN names a server
+(a DSN to a maintenance database such as `postgres`, on a role that may create databases).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDON = ROOT / "odoo_addon" / "asd_aba_loyalty"
+
+# The addon's pure-Python parts (odoo_addon/asd_aba_loyalty/lib: legacy engine, shim, ledger SQL)
+# are plain packages, importable without Odoo.
+sys.path.insert(0, str(ADDON / "lib"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """DSN of a PostgreSQL maintenance database; the cluster lives for the test session."""
+    dsn = os.environ.get("ABA_TEST_DSN")
+    if dsn:
+        yield dsn
+        return
+    data = tmp_path_factory.mktemp("pg")
+    os.chmod(data, 0o755)
+    script = ROOT / "scripts" / "pg.sh"
+    out = subprocess.run(
+        ["bash", str(script), "start", str(data), str(_free_port())],
+        check=True, capture_output=True, text=True,
+    )
+    try:
+        yield out.stdout.strip()
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(data)], check=False)
+
+
+def _with_db(dsn: str, dbname: str) -> str:
+    base, _, _ = dsn.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture
+def make_db(pg_server):
+    """Factory: a new, empty database per call, dropped at the end of the test."""
+    import psycopg2
+
+    created: list[str] = []
+
+    def make(prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        conn = psycopg2.connect(pg_server)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        created.append(name)
+        return _with_db(pg_server, name)
+
+    yield make
+    conn = psycopg2.connect(pg_server)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for name in created:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def odoo_schema_sql() -> str:
+    """Odoo 18's own DDL for the loyalty, POS and reference tables."""
+    for candidate in (ROOT.parent / "shared" / "odoo18" / "loyalty_schema.sql",
+                      ROOT / "tests" / "data" / "loyalty_schema.sql"):
+        if candidate.exists():
+            return candidate.read_text()
+    pytest.fail("Odoo 18 schema not found: expected ../shared/odoo18/loyalty_schema.sql")
