@@ -8,24 +8,34 @@ pub type Reason = Cow<'static, str>;
 
 /// Every way building an engine or evaluating an order can fail.
 ///
-/// The message is always `"<path>: <reason>"` so that a caller can point at the bad field.
+/// The message is always `"<path>: <reason>"` so that a caller can point at the bad field; the
+/// document itself is named `config` or `order` (`[3]` inside `evaluate_many`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CalcError {
     /// The engine configuration is malformed.
-    #[error("{path}: {reason}")]
+    #[error("{}: {reason}", or_root(path, "config"))]
     Config { path: String, reason: Reason },
     /// The order (or a membership request) is malformed, or a redemption is invalid.
-    #[error("{path}: {reason}")]
+    #[error("{}: {reason}", or_root(path, "order"))]
     Order { path: String, reason: Reason },
     /// The points requested for redemption exceed the card's balance.
-    #[error("redeem: {requested} points requested but the card holds {available}")]
+    #[error("{path}: {requested} points requested but the card holds {available}")]
     InsufficientPoints {
+        path: String,
         requested: Decimal,
         available: Decimal,
     },
     /// An intermediate value left the range of exact decimal arithmetic.
-    #[error("{context}: arithmetic overflow")]
-    Overflow { context: &'static str },
+    #[error("{}: arithmetic overflow in {context}", or_root(path, "order"))]
+    Overflow { path: String, context: &'static str },
+}
+
+fn or_root<'a>(path: &'a str, root: &'a str) -> &'a str {
+    if path.is_empty() {
+        root
+    } else {
+        path
+    }
 }
 
 impl CalcError {
@@ -50,7 +60,19 @@ impl CalcError {
                 path: join(path),
                 reason,
             },
-            other => other,
+            CalcError::InsufficientPoints {
+                path,
+                requested,
+                available,
+            } => CalcError::InsufficientPoints {
+                path: join(path),
+                requested,
+                available,
+            },
+            CalcError::Overflow { path, context } => CalcError::Overflow {
+                path: join(path),
+                context,
+            },
         }
     }
 }

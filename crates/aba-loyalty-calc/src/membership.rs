@@ -47,7 +47,8 @@ pub fn evaluate(
     }
     let valid_until = Duration::try_days(config.validity_days)
         .and_then(|days| as_of.checked_add_signed(days))
-        .ok_or(CalcError::Overflow {
+        .ok_or_else(|| CalcError::Overflow {
+            path: "as_of".to_owned(),
             context: "membership valid_until",
         })?;
     Ok(Membership {

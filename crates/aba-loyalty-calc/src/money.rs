@@ -4,7 +4,10 @@ use crate::error::{CalcError, CalcResult};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 fn overflow(context: &'static str) -> CalcError {
-    CalcError::Overflow { context }
+    CalcError::Overflow {
+        path: String::new(),
+        context,
+    }
 }
 
 pub fn add(a: Decimal, b: Decimal, context: &'static str) -> CalcResult<Decimal> {

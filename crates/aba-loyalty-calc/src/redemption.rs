@@ -69,6 +69,7 @@ pub fn validate<'c>(
     }
     if total > card.points {
         return Err(CalcError::InsufficientPoints {
+            path: "redeem".to_owned(),
             requested: total,
             available: card.points,
         });
