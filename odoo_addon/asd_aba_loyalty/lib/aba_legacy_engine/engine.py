@@ -32,8 +32,6 @@ class Engine:
         results = []
         with localcontext(CONTEXT):
             for index, order in enumerate(orders):
-                if not isinstance(order, dict):
-                    raise OrderError(f"[{index}]: must be a dict, not {type(order).__name__}")
                 try:
                     results.append(evaluate_order(self._config, decode_order(order)))
                 except LoyaltyError as exc:

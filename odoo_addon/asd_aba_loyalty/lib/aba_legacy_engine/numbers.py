@@ -31,9 +31,15 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 _LIMIT = Decimal(10) ** 12
-_MAX_FRACTION = Decimal("1e-28")
-# Plain decimal notation, optionally signed, optionally with an exponent ("1.5", "-.5", "2e3").
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+# Decimal text as `decimal.Decimal` reads it, ASCII digits only: optional sign, digits with single
+# underscores between them, optional fraction, optional exponent ("1_000.5", "-.5", "2E+3").
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_DECIMAL_TEXT = re.compile(
+    rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?[0-9]+)?\Z"
+)
+# Exactly representable: a coefficient of at most 96 bits at a scale of at most 28 (the range of
+# the native engine's decimal type; no input the native side refuses is accepted here).
+_MAX_COEFFICIENT = 2**96
 
 
 class DecimalInputError(ValueError):
@@ -50,9 +56,10 @@ def parse_decimal(value: object) -> Decimal:
             raise DecimalInputError("out of range")
         return Decimal(value)
     elif kind is str:
-        if not _DECIMAL_TEXT.match(value):
-            raise DecimalInputError("must be a decimal number")
-        number = Decimal(value)
+        text = value.strip()
+        if not _DECIMAL_TEXT.match(text):
+            raise DecimalInputError(f"not a decimal number: {value!r}")
+        number = Decimal(text)
     elif kind is float:
         number = Decimal(repr(value))
     elif isinstance(value, bool):
@@ -67,10 +74,17 @@ def parse_decimal(value: object) -> Decimal:
         raise DecimalInputError("must be a finite number")
     if not -_LIMIT < number < _LIMIT:
         raise DecimalInputError("out of range")
-    if number.as_tuple().exponent < -28 and number != number.quantize(
-        _MAX_FRACTION, context=CONTEXT
-    ):
-        raise DecimalInputError("more than 28 fractional digits")
+    _sign, digits, exponent = number.as_tuple()
+    if exponent < 0:
+        # Trailing zeros of the fraction carry no value; drop them before judging the scale.
+        coefficient = int("".join(map(str, digits)))
+        while exponent < 0 and coefficient and coefficient % 10 == 0:
+            coefficient //= 10
+            exponent += 1
+        if exponent < -28 and coefficient:
+            raise DecimalInputError("more than 28 decimal places")
+        if coefficient >= _MAX_COEFFICIENT:
+            raise DecimalInputError("not exactly representable (too many significant digits)")
     return number
 
 
