@@ -7,7 +7,7 @@ from typing import Any
 from . import fields as f
 from .errors import ConfigError
 from .model import Config, Filter, Program, Reward, Rule, Tier
-from .numbers import HUNDRED, ZERO
+from .numbers import HUNDRED, ZERO, plain
 
 E = ConfigError
 
@@ -96,7 +96,7 @@ def _decode_tiers(raw: Any) -> list[Tier]:
         min_spend = f.req_decimal(tier, "min_spend", path, E)
         if min_spend < 0:
             raise E(f"{path}.min_spend: must be >= 0")
-        tiers.append(Tier(code, rank, multiplier, min_spend))
+        tiers.append(Tier(code, rank, plain(multiplier), min_spend))
     return tiers
 
 

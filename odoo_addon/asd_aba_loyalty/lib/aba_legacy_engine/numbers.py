@@ -101,6 +101,20 @@ def fraction_digits(number: Decimal) -> int:
     return scale_of(number.normalize(CONTEXT))
 
 
+def plain(number: Decimal) -> Decimal:
+    """The value without trailing fractional zeros ("1.50" -> 1.5, "2.0" -> 2, "100" stays 100):
+    how a decimal given in the config is echoed in results (the tier multiplier)."""
+    if number.as_tuple().exponent >= 0:
+        return number
+    stripped = number.normalize(CONTEXT)
+    return stripped.quantize(ONE) if stripped.as_tuple().exponent > 0 else stripped
+
+
+def unsigned_zero(number: Decimal) -> Decimal:
+    """-0 (a refund line at price 0) as 0: results never carry a negative zero."""
+    return number.copy_abs() if not number and number.is_signed() else number
+
+
 class MoneyRounding:
     """Half-up to a multiple of currency.rounding, quantized to the rounding's scale."""
 
@@ -108,15 +122,19 @@ class MoneyRounding:
 
     def __init__(self, step: Decimal) -> None:
         self.step = step
-        self.quantum = Decimal(1).scaleb(-scale_of(step))
+        # The rounding's scale as a value ("0.010" and "0.01" both give 2 places, "1.0" gives 0).
+        self.quantum = Decimal(1).scaleb(-fraction_digits(step))
         # A step of 1 or 10**-k is a plain quantize, the common and fast case.
         self.unit = step == self.quantum
 
     def __call__(self, amount: Decimal) -> Decimal:
         if self.unit:
-            return amount.quantize(self.quantum, ROUND_HALF_UP, CONTEXT)
-        steps = CONTEXT.divide(amount, self.step).quantize(ONE, ROUND_HALF_UP, CONTEXT)
-        return CONTEXT.multiply(steps, self.step).quantize(self.quantum, ROUND_HALF_UP, CONTEXT)
+            rounded = amount.quantize(self.quantum, ROUND_HALF_UP, CONTEXT)
+        else:
+            steps = CONTEXT.divide(amount, self.step).quantize(ONE, ROUND_HALF_UP, CONTEXT)
+            rounded = CONTEXT.multiply(steps, self.step).quantize(
+                self.quantum, ROUND_HALF_UP, CONTEXT)
+        return unsigned_zero(rounded)
 
     def ratio(self, numerator: Decimal, denominator: Decimal) -> Decimal:
         """numerator / denominator rounded like money: one division, the last operation."""
@@ -136,7 +154,7 @@ class PointsRounding:
         self.quantum = Decimal(1).scaleb(-precision)
 
     def down(self, points: Decimal) -> Decimal:
-        return points.quantize(self.quantum, ROUND_DOWN, CONTEXT)
+        return unsigned_zero(points.quantize(self.quantum, ROUND_DOWN, CONTEXT))
 
     def up(self, points: Decimal) -> Decimal:
-        return points.quantize(self.quantum, ROUND_UP, CONTEXT)
+        return unsigned_zero(points.quantize(self.quantum, ROUND_UP, CONTEXT))
