@@ -104,8 +104,9 @@ def fraction_digits(number: Decimal) -> int:
 def plain(number: Decimal) -> Decimal:
     """The value without trailing fractional zeros ("1.50" -> 1.5, "2.0" -> 2, "100" stays 100):
     how a decimal given in the config is echoed in results (the tier multiplier)."""
-    if number.as_tuple().exponent >= 0:
-        return number
+    exponent = number.as_tuple().exponent
+    if exponent >= 0:
+        return number if exponent == 0 else number.quantize(ONE, context=CONTEXT)
     stripped = number.normalize(CONTEXT)
     return stripped.quantize(ONE) if stripped.as_tuple().exponent > 0 else stripped
 
