@@ -9,12 +9,19 @@ use pyo3::types::PyType;
 
 /// The Python exception classes, by name in `aba_loyalty_core.errors`.
 #[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // some variants are raised only by the engine bindings
 pub enum PyExc {
     Loyalty,
     Config,
     Order,
     InsufficientPoints,
     Etl,
+    EtlConnection,
+    EtlSourceSchema,
+    EtlAddonMissing,
+    EtlArgument,
+    EtlBusy,
+    EtlNotLoaded,
 }
 
 impl PyExc {
@@ -25,6 +32,12 @@ impl PyExc {
             PyExc::Order => "OrderError",
             PyExc::InsufficientPoints => "InsufficientPointsError",
             PyExc::Etl => "EtlError",
+            PyExc::EtlConnection => "EtlConnectionError",
+            PyExc::EtlSourceSchema => "SourceSchemaError",
+            PyExc::EtlAddonMissing => "AddonMissingError",
+            PyExc::EtlArgument => "EtlArgumentError",
+            PyExc::EtlBusy => "EtlBusyError",
+            PyExc::EtlNotLoaded => "NotLoadedError",
         }
     }
 }
@@ -35,7 +48,10 @@ fn class(py: Python<'_>, exc: PyExc) -> PyResult<Bound<'_, PyType>> {
     let module = ERRORS_MODULE.get_or_try_init(py, || {
         PyModule::import(py, "aba_loyalty_core.errors").map(Bound::unbind)
     })?;
-    Ok(module.bind(py).getattr(exc.class_name())?.cast_into::<PyType>()?)
+    Ok(module
+        .bind(py)
+        .getattr(exc.class_name())?
+        .cast_into::<PyType>()?)
 }
 
 /// A `PyErr` of the given class with `message`.
@@ -43,6 +59,23 @@ pub fn py_err(exc: PyExc, message: impl Into<String>) -> PyErr {
     let message = message.into();
     Python::attach(|py| match class(py, exc) {
         Ok(cls) => PyErr::from_type(cls, message),
-        Err(err) => PyRuntimeError::new_err(format!("{message} (exception class unavailable: {err})")),
+        Err(err) => {
+            PyRuntimeError::new_err(format!("{message} (exception class unavailable: {err})"))
+        }
     })
+}
+
+/// The Python class of an ETL error (its message already names the side, table or stream).
+pub fn etl_err(err: &aba_loyalty_etl::EtlError) -> PyErr {
+    use aba_loyalty_etl::EtlError as E;
+    let exc = match err {
+        E::Connection { .. } => PyExc::EtlConnection,
+        E::MissingTable { .. } => PyExc::EtlSourceSchema,
+        E::AddonMissing { .. } => PyExc::EtlAddonMissing,
+        E::InvalidArgument { .. } => PyExc::EtlArgument,
+        E::Busy { .. } => PyExc::EtlBusy,
+        E::NotLoaded { .. } => PyExc::EtlNotLoaded,
+        _ => PyExc::Etl,
+    };
+    py_err(exc, err.to_string())
 }

@@ -30,7 +30,8 @@ pub fn migrate(client: &mut Client) -> Result<Vec<i32>> {
     )
     .db(Side::Target, "locking the schema for migration")?;
     tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+        "SET LOCAL client_min_messages = warning;
+         CREATE SCHEMA IF NOT EXISTS {SCHEMA};
          CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations (
              version integer PRIMARY KEY,
              name text NOT NULL,

@@ -172,3 +172,10 @@ pub fn check(client: &mut Client, dsn: String) -> Result<SourceCheck> {
         read_only_error,
     })
 }
+
+/// Inspect a source from its DSN alone (no target needed).
+pub fn check_dsn(source_dsn: &str) -> Result<SourceCheck> {
+    let dsn = crate::dsn::Dsn::parse(Side::Source, source_dsn)?;
+    let mut client = dsn.connect()?;
+    check(&mut client, dsn.redacted())
+}
