@@ -2,6 +2,7 @@
 mod decimals;
 mod engine;
 mod errors;
+mod etl;
 mod guard;
 mod output;
 mod pyclasses;
@@ -13,5 +14,6 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<engine::Engine>()?;
+    etl::register(m)?;
     Ok(())
 }
