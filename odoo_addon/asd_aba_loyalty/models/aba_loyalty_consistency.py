@@ -1,4 +1,5 @@
 from odoo import api, fields, models, tools
+from odoo.tools import SQL
 
 from ..lib.aba_ledger import MOVE_TABLE
 
@@ -22,8 +23,9 @@ class AbaLoyaltyConsistency(models.Model):
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
-            f"""
-            CREATE VIEW {self._table} AS (
+            SQL(
+                """
+            CREATE VIEW %s AS (
                 SELECT c.id AS id, c.id AS card_id, c.program_id, c.partner_id,
                        COALESCE(c.points, 0) AS cache_points,
                        COALESCE(m.total, 0)::float8 AS ledger_points,
@@ -32,10 +34,13 @@ class AbaLoyaltyConsistency(models.Model):
                        round(COALESCE(c.points, 0)::numeric, 6) = round(COALESCE(m.total, 0), 6)
                            AS consistent
                   FROM loyalty_card c
-                  LEFT JOIN (SELECT card_id, SUM(points) AS total FROM {MOVE_TABLE}
+                  LEFT JOIN (SELECT card_id, SUM(points) AS total FROM %s
                               GROUP BY card_id) m ON m.card_id = c.id
             )
-            """
+            """,
+                SQL.identifier(self._table),
+                SQL.identifier(MOVE_TABLE),
+            )
         )
 
     @api.model

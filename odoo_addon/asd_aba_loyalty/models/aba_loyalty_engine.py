@@ -106,7 +106,7 @@ class AbaLoyaltyEngine(models.AbstractModel):
     def _build_config(self, company=None, notes=None):
         company = company or self.env.company
         notes = notes if notes is not None else []
-        tiers = self.env["aba.loyalty.tier"].sudo().search([])
+        tiers = self.env["aba.loyalty.tier"].sudo().search([("active", "=", True)])
         programs = []
         for program in self._managed_programs(company).sorted(lambda p: (p.sequence, p.id)):
             mapped = self._program_config(program, notes)

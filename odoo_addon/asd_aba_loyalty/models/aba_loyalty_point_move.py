@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib.aba_ledger import (
@@ -80,7 +80,7 @@ class AbaLoyaltyPointMove(models.Model):
             )
         except InsufficientBalanceError as exc:
             raise UserError(
-                _(
+                self.env._(
                     "Not enough loyalty points on card %(card)s: %(error)s",
                     card=card.display_name,
                     error=exc,
@@ -99,8 +99,13 @@ class AbaLoyaltyPointMove(models.Model):
         self.env.flush_all()
         return check_consistency(self.env.cr, cards.ids if cards is not None else None)
 
-    def unlink(self):
-        raise UserError(_("Ledger moves cannot be deleted; post an adjustment instead."))
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("Ledger moves cannot be deleted; post an adjustment instead."))
 
     def write(self, vals):
-        raise UserError(_("Ledger moves cannot be modified; post an adjustment instead."))
+        if vals:
+            raise UserError(
+                self.env._("Ledger moves cannot be modified; post an adjustment instead.")
+            )
+        return super().write(vals)

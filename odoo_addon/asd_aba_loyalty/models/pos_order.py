@@ -15,7 +15,7 @@ Where it hooks (Odoo 18):
 import logging
 from decimal import ROUND_DOWN, Decimal
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib.aba_ledger import idempotency_key
@@ -222,12 +222,12 @@ class PosOrder(models.Model):
             return shim.evaluate(payload)
         except InsufficientPointsError as exc:
             raise UserError(
-                _("Not enough loyalty points for order %(order)s: %(error)s",
+                self.env._("Not enough loyalty points for order %(order)s: %(error)s",
                   order=self.display_name, error=exc)
             ) from exc
         except LoyaltyError as exc:
             raise UserError(
-                _("The loyalty engine refused order %(order)s: %(error)s",
+                self.env._("The loyalty engine refused order %(order)s: %(error)s",
                   order=self.display_name, error=exc)
             ) from exc
 
@@ -244,7 +244,7 @@ class PosOrder(models.Model):
         redeem, unmapped = self._aba_redeem_requests(card, config)
         if unmapped > balance:
             raise UserError(
-                _("Not enough loyalty points on card %(card)s.", card=card.display_name)
+                self.env._("Not enough loyalty points on card %(card)s.", card=card.display_name)
             )
         shim = engine_model._shim(self.config_id, config=config)
         payload = engine_model._sale_payload(self, card, balance - unmapped, redeem)

@@ -63,21 +63,25 @@ def with_retry(conn, work: Callable[[object], T], *, attempts: int = 8, base: fl
     raise RetryExhaustedError(f"gave up after {attempts} attempts: {last}") from last
 
 
+_SAVEPOINT = "SAVEPOINT aba_ledger"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT aba_ledger"
+_RELEASE = "RELEASE SAVEPOINT aba_ledger"
+
+
 def retry_in_savepoint(cr, work: Callable[[], T], *, attempts: int = 5, base: float = 0.01,
-                       cap: float = 0.5, sleep: Callable[[float], None] = time.sleep,
-                       name: str = "aba_ledger") -> T:
+                       cap: float = 0.5, sleep: Callable[[float], None] = time.sleep) -> T:
     """Run `work()` inside a savepoint of the current transaction; on a lock timeout or deadlock,
     roll back to the savepoint and try again. Serialization failures (and any other error) roll
     back to the savepoint and propagate."""
     delays = backoff_delays(attempts, base, cap)
     last: BaseException | None = None
     for _ in range(attempts):
-        cr.execute(f"SAVEPOINT {name}")
+        cr.execute(_SAVEPOINT)
         try:
             result = work()
         except Exception as exc:
-            cr.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            cr.execute(f"RELEASE SAVEPOINT {name}")
+            cr.execute(_ROLLBACK_TO)
+            cr.execute(_RELEASE)
             if sqlstate(exc) not in STATEMENT_RETRYABLE:
                 raise
             last = exc
@@ -86,6 +90,6 @@ def retry_in_savepoint(cr, work: Callable[[], T], *, attempts: int = 5, base: fl
                 break
             sleep(delay)
             continue
-        cr.execute(f"RELEASE SAVEPOINT {name}")
+        cr.execute(_RELEASE)
         return result
     raise RetryExhaustedError(f"gave up after {attempts} attempts: {last}") from last

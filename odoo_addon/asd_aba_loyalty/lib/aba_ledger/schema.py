@@ -32,6 +32,12 @@ CREATE TABLE IF NOT EXISTS {MOVE_TABLE} (
 """
 
 
+_ADD_CARD_CHECK = (
+    f"ALTER TABLE loyalty_card ADD CONSTRAINT {CARD_CHECK} CHECK (points >= 0) NOT VALID"
+)
+_VALIDATE_CARD_CHECK = f"ALTER TABLE loyalty_card VALIDATE CONSTRAINT {CARD_CHECK}"
+
+
 def ensure_move_table(cr):
     """Create the move table when it does not exist (outside Odoo only)."""
     cr.execute(MOVE_TABLE_DDL)
@@ -52,14 +58,11 @@ def ensure_card_check(cr):
     )
     row = cr.fetchone()
     if row is None:
-        cr.execute(
-            f"ALTER TABLE loyalty_card ADD CONSTRAINT {CARD_CHECK} "
-            "CHECK (points >= 0) NOT VALID"
-        )
+        cr.execute(_ADD_CARD_CHECK)
     elif row[0]:
         return True
     cr.execute("SELECT 1 FROM loyalty_card WHERE points < 0 LIMIT 1")
     if cr.fetchone():
         return False
-    cr.execute(f"ALTER TABLE loyalty_card VALIDATE CONSTRAINT {CARD_CHECK}")
+    cr.execute(_VALIDATE_CARD_CHECK)
     return True
