@@ -2,6 +2,7 @@
 //!
 //! The classes live in `aba_loyalty_core.errors` (Python allows `ConfigError(LoyaltyError,
 //! ValueError)`, which `create_exception!` cannot express); they are looked up once and cached.
+use aba_loyalty_calc::CalcError;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -14,6 +15,8 @@ pub enum PyExc {
     Config,
     Order,
     InsufficientPoints,
+    // Raised by the ETL bindings (issue 4); kept here so that the mapping stays in one place.
+    #[allow(dead_code)]
     Etl,
 }
 
@@ -35,7 +38,10 @@ fn class(py: Python<'_>, exc: PyExc) -> PyResult<Bound<'_, PyType>> {
     let module = ERRORS_MODULE.get_or_try_init(py, || {
         PyModule::import(py, "aba_loyalty_core.errors").map(Bound::unbind)
     })?;
-    Ok(module.bind(py).getattr(exc.class_name())?.cast_into::<PyType>()?)
+    Ok(module
+        .bind(py)
+        .getattr(exc.class_name())?
+        .cast_into::<PyType>()?)
 }
 
 /// A `PyErr` of the given class with `message`.
@@ -43,6 +49,32 @@ pub fn py_err(exc: PyExc, message: impl Into<String>) -> PyErr {
     let message = message.into();
     Python::attach(|py| match class(py, exc) {
         Ok(cls) => PyErr::from_type(cls, message),
-        Err(err) => PyRuntimeError::new_err(format!("{message} (exception class unavailable: {err})")),
+        Err(err) => {
+            PyRuntimeError::new_err(format!("{message} (exception class unavailable: {err})"))
+        }
     })
+}
+
+/// Which Python class each calculation error becomes.
+fn class_of(error: &CalcError) -> PyExc {
+    match error {
+        CalcError::Config { .. } => PyExc::Config,
+        CalcError::Order { .. } => PyExc::Order,
+        CalcError::InsufficientPoints { .. } => PyExc::InsufficientPoints,
+        // Not the caller's input being malformed, but no result either: the base class.
+        CalcError::Overflow { .. } => PyExc::Loyalty,
+    }
+}
+
+/// A calculation error as the documented Python exception, message `"<path>: <reason>"`.
+pub fn calc_err(error: CalcError) -> PyErr {
+    py_err(class_of(&error), error.to_string())
+}
+
+/// A Python-level failure while reading input or building output (a `__str__` that raises, a
+/// failed allocation) as a `LoyaltyError`, keeping the original as its cause.
+pub fn internal_err(py: Python<'_>, context: &str, cause: PyErr) -> PyErr {
+    let err = py_err(PyExc::Loyalty, format!("{context}: {cause}"));
+    err.set_cause(py, Some(cause));
+    err
 }

@@ -1,8 +1,16 @@
 //! Python bindings: the `aba_loyalty_core._native` extension module.
+mod engine;
+mod errors;
+mod guard;
+mod output;
+mod pyclasses;
+mod pynode;
+
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<engine::Engine>()?;
     Ok(())
 }

@@ -1,0 +1,219 @@
+//! Exact decoding of decimal inputs (INTERPRETATION.md "Decimals"): text, integers and floats
+//! become `Decimal` only when the value is exactly representable, |x| < 10**12, and has at most
+//! 28 fractional digits. Nothing here rounds.
+use crate::error::Reason;
+use rust_decimal::Decimal;
+
+/// The largest magnitude (exclusive) a decimal input may have.
+const LIMIT_INTEGER_DIGITS: i64 = 12;
+const MAX_SCALE: i64 = 28;
+
+pub const OUT_OF_RANGE: &str = "out of range (|x| must be < 10**12)";
+
+/// Checks the |x| < 10**12 bound on an already exact decimal.
+pub fn check_range(value: Decimal) -> Result<Decimal, Reason> {
+    let limit = Decimal::from(1_000_000_000_000_i64);
+    if value.abs() < limit {
+        Ok(value)
+    } else {
+        Err(OUT_OF_RANGE.into())
+    }
+}
+
+/// An integer input.
+pub fn from_i64(value: i64) -> Result<Decimal, Reason> {
+    check_range(Decimal::from(value))
+}
+
+/// A float input, read through its shortest round-trip representation (Python's `repr`).
+pub fn from_f64(value: f64) -> Result<Decimal, Reason> {
+    if value.is_nan() {
+        return Err("must be a number, not NaN".into());
+    }
+    if value.is_infinite() {
+        return Err("must be finite".into());
+    }
+    if value.abs() >= 1e12 {
+        return Err(OUT_OF_RANGE.into());
+    }
+    // Rust's `{:e}` prints the shortest digits that round-trip, exactly as Python's repr does.
+    parse(&format!("{value:e}"))
+}
+
+/// A decimal written as text: `[sign] digits [. digits] [e|E [sign] digits]`, surrounded by
+/// optional whitespace, with single underscores allowed between digits (as `decimal.Decimal`).
+pub fn parse(text: &str) -> Result<Decimal, Reason> {
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let (negative, rest) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        Some(b'+') => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let lowered = rest.to_ascii_lowercase();
+    if matches!(lowered.as_slice(), b"nan" | b"snan") || lowered.starts_with(b"nan") {
+        return Err("must be a number, not NaN".into());
+    }
+    if matches!(lowered.as_slice(), b"inf" | b"infinity") {
+        return Err("must be finite".into());
+    }
+    let not_numeric = || -> Reason { format!("not a decimal number: {text:?}").into() };
+
+    // Significant digits (leading zeros dropped) and the power of ten of the last one.
+    let mut digits: Vec<u8> = Vec::with_capacity(rest.len());
+    let mut exponent: i64 = 0;
+    let mut seen_digit = false;
+    let mut in_fraction = false;
+    let mut index = 0;
+    let mut previous_was_digit = false;
+    while index < rest.len() {
+        let byte = rest[index];
+        match byte {
+            b'0'..=b'9' => {
+                seen_digit = true;
+                if !(digits.is_empty() && byte == b'0') {
+                    digits.push(byte - b'0');
+                }
+                if in_fraction {
+                    exponent -= 1;
+                }
+                previous_was_digit = true;
+            }
+            b'_' if previous_was_digit && rest.get(index + 1).is_some_and(u8::is_ascii_digit) => {
+                previous_was_digit = false;
+            }
+            b'.' if !in_fraction => {
+                in_fraction = true;
+                previous_was_digit = false;
+            }
+            b'e' | b'E' => break,
+            _ => return Err(not_numeric()),
+        }
+        index += 1;
+    }
+    if !seen_digit {
+        return Err(not_numeric());
+    }
+    if index < rest.len() {
+        // Exponent part.
+        let exp_bytes = &rest[index + 1..];
+        let (exp_negative, exp_digits) = match exp_bytes.first() {
+            Some(b'-') => (true, &exp_bytes[1..]),
+            Some(b'+') => (false, &exp_bytes[1..]),
+            _ => (false, exp_bytes),
+        };
+        if exp_digits.is_empty() || !exp_digits.iter().all(u8::is_ascii_digit) {
+            return Err(not_numeric());
+        }
+        let mut value: i64 = 0;
+        for digit in exp_digits {
+            // Saturate: any exponent this large is out of range or zero anyway.
+            value = value
+                .saturating_mul(10)
+                .saturating_add(i64::from(digit - b'0'));
+        }
+        exponent = if exp_negative {
+            exponent.saturating_sub(value)
+        } else {
+            exponent.saturating_add(value)
+        };
+    }
+    build(negative, &mut digits, exponent)
+}
+
+/// digits x 10**exponent, exactly, or the reason it cannot be.
+fn build(negative: bool, digits: &mut Vec<u8>, mut exponent: i64) -> Result<Decimal, Reason> {
+    if digits.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    let integer_digits = (digits.len() as i64).saturating_add(exponent);
+    if integer_digits > LIMIT_INTEGER_DIGITS {
+        return Err(OUT_OF_RANGE.into());
+    }
+    // Trailing zeros of the fraction carry no value; drop them before judging the scale.
+    while exponent < 0 && digits.last() == Some(&0) {
+        digits.pop();
+        exponent += 1;
+    }
+    if exponent < -MAX_SCALE {
+        return Err("more than 28 decimal places".into());
+    }
+    let mut mantissa: i128 = 0;
+    for digit in digits.iter() {
+        mantissa = mantissa * 10 + i128::from(*digit);
+    }
+    // integer_digits <= 12 and scale <= 28 bound the digits to 40; i128 holds 38, so check.
+    let mut scale = 0_u32;
+    if exponent > 0 {
+        for _ in 0..exponent {
+            mantissa *= 10;
+        }
+    } else {
+        scale = (-exponent) as u32;
+    }
+    if negative {
+        mantissa = -mantissa;
+    }
+    Decimal::try_from_i128_with_scale(mantissa, scale)
+        .map_err(|_| Reason::from("not exactly representable (too many significant digits)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn parses_plain_and_scientific_text() {
+        assert_eq!(parse("12.50").unwrap(), d("12.5"));
+        assert_eq!(parse(" -0.001 ").unwrap(), d("-0.001"));
+        assert_eq!(parse("1E+3").unwrap(), d("1000"));
+        assert_eq!(parse("1.5e-7").unwrap(), d("0.00000015"));
+        assert_eq!(parse("1_000").unwrap(), d("1000"));
+        assert_eq!(parse("+.5").unwrap(), d("0.5"));
+        assert_eq!(parse("5.").unwrap(), d("5"));
+        assert_eq!(parse("-0").unwrap(), Decimal::ZERO);
+        assert_eq!(parse("0E+1000000").unwrap(), Decimal::ZERO);
+    }
+
+    #[test]
+    fn keeps_the_given_scale() {
+        assert_eq!(parse("0.010").unwrap().scale(), 2);
+        assert_eq!(parse("1.50").unwrap().to_string(), "1.5");
+    }
+
+    #[test]
+    fn refuses_non_numbers_and_out_of_range() {
+        for bad in [
+            "", "abc", "1..2", "1e", "--1", "NaN", "-inf", "Infinity", "1_", "_1", "1 2",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse("1e12").unwrap_err(), OUT_OF_RANGE);
+        assert_eq!(parse("999999999999.9").unwrap(), d("999999999999.9"));
+        assert!(parse("1E+999999999999999999999").is_err());
+        assert!(parse("1e-29").is_err());
+        assert!(parse("0.1234567890123456789012345678").is_ok());
+    }
+
+    #[test]
+    fn floats_read_as_their_repr() {
+        assert_eq!(from_f64(0.1).unwrap(), d("0.1"));
+        assert_eq!(from_f64(1.1 * 3.0).unwrap(), d("3.3000000000000003"));
+        assert_eq!(from_f64(1e-7).unwrap(), d("0.0000001"));
+        assert!(from_f64(f64::NAN).is_err());
+        assert!(from_f64(f64::INFINITY).is_err());
+        assert!(from_f64(1e12).is_err());
+        assert_eq!(from_f64(-2.5).unwrap(), d("-2.5"));
+    }
+
+    #[test]
+    fn integers_are_range_checked() {
+        assert_eq!(from_i64(45_000).unwrap(), d("45000"));
+        assert!(from_i64(1_000_000_000_000).is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! `aba_loyalty_core._native.Engine`: a validated configuration and its entry points.
+use crate::errors::{calc_err, internal_err};
+use crate::guard::guarded;
+use crate::output::Output;
+use crate::pynode::PyNode;
+use aba_loyalty_calc::error::Domain;
+use aba_loyalty_calc::input::{expected, Node};
+use aba_loyalty_calc::{CalcResult, Evaluation, Order};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use std::thread;
+
+/// Below this many orders a second thread costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 256;
+
+#[pyclass(module = "aba_loyalty_core._native", name = "Engine", frozen)]
+pub struct Engine {
+    inner: aba_loyalty_calc::Engine,
+}
+
+#[pymethods]
+impl Engine {
+    /// Validates `config` once; raises `ConfigError` naming the bad field.
+    #[new]
+    fn new(config: &Bound<'_, PyAny>) -> PyResult<Self> {
+        guarded("Engine()", || {
+            let inner = aba_loyalty_calc::Engine::new(&PyNode(config.clone())).map_err(calc_err)?;
+            Ok(Engine { inner })
+        })
+    }
+
+    /// Evaluates one order; raises `OrderError` / `InsufficientPointsError`.
+    fn evaluate<'py>(&self, order: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        guarded("Engine.evaluate", || {
+            let py = order.py();
+            let decoded = Order::decode(&PyNode(order.clone())).map_err(calc_err)?;
+            let result = self.inner.evaluate(&decoded).map_err(calc_err)?;
+            let mut output = Output::new(py)?;
+            output
+                .evaluation(&decoded, &result)
+                .map_err(|err| internal_err(py, "building the result", err))
+        })
+    }
+
+    /// Evaluates a list of orders. They are decoded under the GIL, computed with the GIL
+    /// released (split over the available cores), then turned into dicts. A bad order raises
+    /// its error with its index in front of the path (`[3].lines[2].qty: ...`), and no result
+    /// is returned.
+    fn evaluate_many<'py>(&self, orders: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        guarded("Engine.evaluate_many", || {
+            let py = orders.py();
+            let nodes = PyNode(orders.clone()).items().ok_or_else(|| {
+                calc_err(Domain::Order.error(
+                    "orders".to_owned(),
+                    expected("a list", &PyNode(orders.clone())),
+                ))
+            })?;
+            let mut decoded = Vec::with_capacity(nodes.len());
+            let mut decode_error = None;
+            for (index, node) in nodes.iter().enumerate() {
+                match Order::decode(node) {
+                    Ok(order) => decoded.push(order),
+                    Err(err) => {
+                        decode_error = Some(err.prefixed(&format!("[{index}]")));
+                        break;
+                    }
+                }
+            }
+            let engine = &self.inner;
+            let results = py.detach(|| evaluate_all(engine, &decoded));
+            // Orders are judged in list order: an evaluation error before the first decoding
+            // error wins, as a one-by-one loop would report it.
+            let mut evaluations = Vec::with_capacity(results.len());
+            for (index, result) in results.into_iter().enumerate() {
+                match result {
+                    Ok(evaluation) => evaluations.push(evaluation),
+                    Err(err) => return Err(calc_err(err.prefixed(&format!("[{index}]")))),
+                }
+            }
+            if let Some(err) = decode_error {
+                return Err(calc_err(err));
+            }
+            let mut output = Output::new(py)?;
+            let list = PyList::empty(py);
+            for (order, evaluation) in decoded.iter().zip(&evaluations) {
+                let dict = output
+                    .evaluation(order, evaluation)
+                    .map_err(|err| internal_err(py, "building the result", err))?;
+                list.append(dict)?;
+            }
+            Ok(list)
+        })
+    }
+
+    /// The membership snapshot for a partner with `spend` as of `as_of` (aware UTC datetimes
+    /// out); raises `OrderError` naming the bad argument.
+    fn evaluate_membership<'py>(
+        &self,
+        partner_id: &Bound<'py, PyAny>,
+        spend: &Bound<'py, PyAny>,
+        as_of: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guarded("Engine.evaluate_membership", || {
+            let py = partner_id.py();
+            let argument =
+                |name: &str, reason| calc_err(Domain::Order.error(name.to_owned(), reason));
+            let partner_id = PyNode(partner_id.clone())
+                .int()
+                .map_err(|reason| argument("partner_id", reason))?;
+            let spend = PyNode(spend.clone())
+                .decimal()
+                .map_err(|reason| argument("spend", reason))?;
+            let as_of = PyNode(as_of.clone())
+                .datetime()
+                .map_err(|reason| argument("as_of", reason))?;
+            let membership = self
+                .inner
+                .evaluate_membership(partner_id, spend, as_of)
+                .map_err(calc_err)?;
+            Output::new(py)?
+                .membership(&membership)
+                .map_err(|err| internal_err(py, "building the result", err))
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let config = self.inner.config();
+        format!(
+            "<aba_loyalty_core.Engine currency={} programs={} tiers={}>",
+            config.currency.code,
+            config.programs.len(),
+            config.tiers.len()
+        )
+    }
+}
+
+/// Evaluates every order, on up to two threads for large batches (this runs without the GIL).
+fn evaluate_all(
+    engine: &aba_loyalty_calc::Engine,
+    orders: &[Order],
+) -> Vec<CalcResult<Evaluation>> {
+    let workers = thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
+    if workers < 2 || orders.len() < PARALLEL_THRESHOLD {
+        return orders.iter().map(|order| engine.evaluate(order)).collect();
+    }
+    let (first, second) = orders.split_at(orders.len() / 2);
+    thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            second
+                .iter()
+                .map(|o| engine.evaluate(o))
+                .collect::<Vec<_>>()
+        });
+        let mut results: Vec<CalcResult<Evaluation>> =
+            first.iter().map(|order| engine.evaluate(order)).collect();
+        match other.join() {
+            Ok(rest) => results.extend(rest),
+            // Re-raise on this thread; the entry point's guard turns it into a LoyaltyError.
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+        results
+    })
+}
