@@ -1,6 +1,6 @@
 import logging
 
-from .lib.aba_ledger import ensure_card_check, post_opening_moves
+from .lib.aba_ledger import drop_card_check, ensure_card_check, post_opening_moves
 
 _logger = logging.getLogger(__name__)
 
@@ -19,3 +19,8 @@ def post_init_hook(env):
     ensure_card_check(env.cr)
     env["loyalty.card"].invalidate_model(["points"])
     _logger.info("asd_aba_loyalty: %d opening move(s) written", result["opened"])
+
+
+def uninstall_hook(env):
+    """Leave Odoo's loyalty_card as it was: without the addon's CHECK constraint."""
+    drop_card_check(env.cr)

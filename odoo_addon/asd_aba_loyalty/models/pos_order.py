@@ -125,6 +125,24 @@ class PosOrder(models.Model):
                 update["points"] = cards.browse(update["id"]).points
         return result
 
+    def add_loyalty_history_lines(self, coupon_data, coupon_updates):
+        """pos_loyalty records the client's won/spent numbers; for engine-managed cards the
+        history shows what the ledger really posted for this order."""
+        managed = self._aba_managed_loyalty_programs()
+        id_mapping = {int(item["old_id"]): int(item["id"]) for item in coupon_updates}
+        coupon_data = [dict(item) for item in coupon_data]
+        for item in coupon_data:
+            card = self.env["loyalty.card"].sudo().browse(
+                id_mapping.get(int(item["card_id"]), 0)
+            ).exists()
+            if card and card.program_id in managed:
+                moves = self.aba_point_move_ids.filtered(lambda m, c=card: m.card_id == c)
+                item["won"] = sum(moves.filtered(lambda m: m.kind == "earn").mapped("points"))
+                item["spent"] = -sum(
+                    moves.filtered(lambda m: m.kind == "redeem").mapped("points")
+                )
+        return super().add_loyalty_history_lines(coupon_data, coupon_updates)
+
     # -- points -------------------------------------------------------------------------------
 
     def _aba_managed_loyalty_programs(self):

@@ -37,6 +37,21 @@ class TestPosFlow(AbaLoyaltyCase):
         self.assertEqual(len(self.card_moves(kind="earn")), 1)
         self.assertConsistent()
 
+    def test_history_lines_show_ledger_numbers(self):
+        order, _ = self.pay([(self.product_a, 1)])
+        updates = order.confirm_coupon_programs(
+            {self.card.id: {"points": 500, "program_id": self.program.id,
+                            "coupon_id": self.card.id}}
+        )["coupon_updates"]
+        order.add_loyalty_history_lines(
+            [{"card_id": self.card.id, "won": 500, "spent": 0}],
+            [{"id": u["id"], "old_id": u["old_id"]} for u in updates],
+        )
+        history = self.env["loyalty.history"].search(
+            [("card_id", "=", self.card.id), ("order_id", "=", order.id)]
+        )
+        self.assertEqual((history.issued, history.used), (10, 0))
+
     def test_client_points_are_ignored_and_new_card_earns_via_ledger(self):
         newcomer = self.env["res.partner"].create({"name": "Newcomer"})
         order, _ = self.pay([(self.product_a, 3)], partner=newcomer)

@@ -36,6 +36,7 @@ _ADD_CARD_CHECK = (
     f"ALTER TABLE loyalty_card ADD CONSTRAINT {CARD_CHECK} CHECK (points >= 0) NOT VALID"
 )
 _VALIDATE_CARD_CHECK = f"ALTER TABLE loyalty_card VALIDATE CONSTRAINT {CARD_CHECK}"
+_DROP_CARD_CHECK = f"ALTER TABLE loyalty_card DROP CONSTRAINT IF EXISTS {CARD_CHECK}"
 
 
 def ensure_move_table(cr):
@@ -66,3 +67,8 @@ def ensure_card_check(cr):
         return False
     cr.execute(_VALIDATE_CARD_CHECK)
     return True
+
+
+def drop_card_check(cr):
+    """Remove the CHECK (the addon's uninstall)."""
+    cr.execute(_DROP_CARD_CHECK)
