@@ -39,7 +39,7 @@ rc=$?
 set -e
 # Our own warnings at install, then the test summary.
 grep -E "(WARNING|ERROR|CRITICAL) .*(asd_aba_loyalty|aba_)" "$log" >&2 || true
-grep -E "odoo.tests.(stats|result)|Starting|FAIL|ERROR" "$log" | grep -vE "^\s*$" | tail -40 >&2
+grep -E "odoo.tests.(stats|result)|skipped |FAIL:|ERROR:" "$log" | tail -40 >&2
 errors=$(grep -cE " (ERROR|CRITICAL) " "$log" || true)
 if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ]; then
     echo "odoo_test.sh: FAILED (exit $rc, $errors error line(s)); log: $log" >&2
