@@ -323,15 +323,34 @@ class PosOrder(models.Model):
     @api.model
     def _cron_reevaluate_pending(self, batch=200):
         """Orders left `pending_membership`: once a membership covers their date, take the
-        snapshot and earn their points (exactly once: the earn key)."""
-        orders = self.search([("aba_loyalty_status", "=", "pending_membership")], limit=batch)
-        memberships = self.env["aba.loyalty.membership"].sudo()
+        snapshot and earn their points (exactly once: the earn key). Only orders that now have
+        such a membership are picked, so old unresolvable ones never starve the batch."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT o.id FROM pos_order o
+             WHERE o.aba_loyalty_status = 'pending_membership'
+               AND EXISTS (SELECT 1 FROM aba_loyalty_membership m
+                            WHERE m.partner_id = o.partner_id
+                              AND m.evaluated_at <= o.date_order
+                              AND m.valid_until >= o.date_order)
+             ORDER BY o.id
+             LIMIT %s
+            """,
+            (batch,),
+        )
+        orders = self.browse([row[0] for row in self.env.cr.fetchall()])
         done = self.browse()
         for order in orders:
-            if not memberships._valid_at(order.partner_id, order.date_order):
+            try:
+                with self.env.cr.savepoint():
+                    order._aba_take_snapshot()
+                    order._aba_apply_loyalty()
+            except UserError as exc:
+                # One order the engine refuses must not block the others.
+                _logger.warning("asd_aba_loyalty: pending order %s not re-evaluated: %s",
+                                order.uuid, exc)
                 continue
-            order._aba_take_snapshot()
-            order._aba_apply_loyalty()
             done |= order
         _logger.info("asd_aba_loyalty: %d pending order(s) re-evaluated", len(done))
         return done
