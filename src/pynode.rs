@@ -88,12 +88,14 @@ impl<'py> Node for PyNode<'py> {
         self.0.is_none()
     }
 
-    fn entries(&self) -> Option<Vec<(Self::Key, Self)>> {
+    fn visit_entries<E>(
+        &self,
+        mut visit: impl FnMut(&Self::Key, Self) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
         let dict = self.0.cast::<PyDict>().ok()?;
         Some(
             dict.iter()
-                .map(|(key, value)| (key, PyNode(value)))
-                .collect(),
+                .try_for_each(|(key, value)| visit(&key, PyNode(value))),
         )
     }
 
@@ -136,6 +138,15 @@ impl<'py> Node for PyNode<'py> {
         if let Ok(float) = value.cast::<PyFloat>() {
             return numeric::from_f64(float.value());
         }
+        if value.is_instance_of::<PyInt>() {
+            if self.is_bool() {
+                return Err(expected("a decimal (Decimal, int, str or float)", self));
+            }
+            return match value.extract::<i64>() {
+                Ok(int) => numeric::from_i64(int),
+                Err(_) => Err(numeric::OUT_OF_RANGE.into()),
+            };
+        }
         if pyclasses::is_decimal(value) {
             // str() of a Decimal is exact and cheap (C); parsing it in Rust beats
             // as_tuple()/as_integer_ratio(), which allocate Python objects per digit or part.
@@ -146,12 +157,6 @@ impl<'py> Node for PyNode<'py> {
                 .to_str()
                 .map_err(|_| Reason::from("unreadable Decimal"))?;
             return numeric::parse(text);
-        }
-        if value.is_instance_of::<PyInt>() && !self.is_bool() {
-            return match value.extract::<i64>() {
-                Ok(int) => numeric::from_i64(int),
-                Err(_) => Err(numeric::OUT_OF_RANGE.into()),
-            };
         }
         if let Ok(text) = value.cast::<PyString>() {
             let text = text

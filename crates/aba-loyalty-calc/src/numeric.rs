@@ -36,8 +36,26 @@ pub fn from_f64(value: f64) -> Result<Decimal, Reason> {
     if value.abs() >= 1e12 {
         return Err(OUT_OF_RANGE.into());
     }
+    if let Some(exact) = short_float(value) {
+        return Ok(exact);
+    }
     // Rust's `{:e}` prints the shortest digits that round-trip, exactly as Python's repr does.
     parse(&format!("{value:e}"))
+}
+
+/// Fast path for the floats a till produces (45000.0, 12.5, 0.125): the decimal with the
+/// fewest places, up to 3, whose nearest double is `value`. Below 10**12 a double's spacing
+/// is under 10**-3, so that decimal is unique and is exactly what the shortest repr prints.
+fn short_float(value: f64) -> Option<Decimal> {
+    const SCALES: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+    for (places, scale) in SCALES.iter().enumerate() {
+        let scaled = (value * scale).round();
+        if scaled / scale == value {
+            // |scaled| < 10**15 < 2**63: the conversion is exact.
+            return Some(Decimal::new(scaled as i64, places as u32));
+        }
+    }
+    None
 }
 
 /// A decimal written as text: `[sign] digits [. digits] [e|E [sign] digits]`, surrounded by
@@ -209,6 +227,31 @@ mod tests {
         assert!(from_f64(f64::INFINITY).is_err());
         assert!(from_f64(1e12).is_err());
         assert_eq!(from_f64(-2.5).unwrap(), d("-2.5"));
+        assert_eq!(from_f64(45000.0).unwrap(), d("45000"));
+        assert_eq!(from_f64(0.125).unwrap(), d("0.125"));
+        assert_eq!(from_f64(0.1 + 0.2).unwrap(), d("0.30000000000000004"));
+        assert_eq!(from_f64(999999999999.999).unwrap(), d("999999999999.999"));
+        assert_eq!(from_f64(1234.5678).unwrap(), d("1234.5678"));
+    }
+
+    #[test]
+    fn float_fast_path_agrees_with_the_shortest_repr() {
+        // A deterministic spread of till-like and awkward floats.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let cents = (state >> 24) % 100_000_000_000_000;
+            let places = (state >> 8) % 6;
+            let value = cents as f64 / 10f64.powi(places as i32);
+            let value = if state & 1 == 1 { -value } else { value };
+            if value.abs() >= 1e12 {
+                continue;
+            }
+            let slow = parse(&format!("{value:e}")).unwrap();
+            assert_eq!(from_f64(value).unwrap(), slow, "{value:e}");
+        }
     }
 
     #[test]

@@ -93,9 +93,16 @@ impl Node for Value {
         matches!(self, Value::Null)
     }
 
-    fn entries(&self) -> Option<Vec<(String, Value)>> {
+    fn visit_entries<E>(
+        &self,
+        mut visit: impl FnMut(&String, Value) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
         match self {
-            Value::Map(entries) => Some(entries.clone()),
+            Value::Map(entries) => Some(
+                entries
+                    .iter()
+                    .try_for_each(|(key, value)| visit(key, value.clone())),
+            ),
             _ => None,
         }
     }
