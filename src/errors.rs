@@ -10,6 +10,7 @@ use pyo3::types::PyType;
 
 /// The Python exception classes, by name in `aba_loyalty_core.errors`.
 #[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // some variants are raised only by the engine bindings
 pub enum PyExc {
     Loyalty,
     Config,
@@ -18,6 +19,12 @@ pub enum PyExc {
     // Raised by the ETL bindings (issue 4); kept here so that the mapping stays in one place.
     #[allow(dead_code)]
     Etl,
+    EtlConnection,
+    EtlSourceSchema,
+    EtlAddonMissing,
+    EtlArgument,
+    EtlBusy,
+    EtlNotLoaded,
 }
 
 impl PyExc {
@@ -28,6 +35,12 @@ impl PyExc {
             PyExc::Order => "OrderError",
             PyExc::InsufficientPoints => "InsufficientPointsError",
             PyExc::Etl => "EtlError",
+            PyExc::EtlConnection => "EtlConnectionError",
+            PyExc::EtlSourceSchema => "SourceSchemaError",
+            PyExc::EtlAddonMissing => "AddonMissingError",
+            PyExc::EtlArgument => "EtlArgumentError",
+            PyExc::EtlBusy => "EtlBusyError",
+            PyExc::EtlNotLoaded => "NotLoadedError",
         }
     }
 }
@@ -77,4 +90,19 @@ pub fn internal_err(py: Python<'_>, context: &str, cause: PyErr) -> PyErr {
     let err = py_err(PyExc::Loyalty, format!("{context}: {cause}"));
     err.set_cause(py, Some(cause));
     err
+}
+
+/// The Python class of an ETL error (its message already names the side, table or stream).
+pub fn etl_err(err: &aba_loyalty_etl::EtlError) -> PyErr {
+    use aba_loyalty_etl::EtlError as E;
+    let exc = match err {
+        E::Connection { .. } => PyExc::EtlConnection,
+        E::MissingTable { .. } => PyExc::EtlSourceSchema,
+        E::AddonMissing { .. } => PyExc::EtlAddonMissing,
+        E::InvalidArgument { .. } => PyExc::EtlArgument,
+        E::Busy { .. } => PyExc::EtlBusy,
+        E::NotLoaded { .. } => PyExc::EtlNotLoaded,
+        _ => PyExc::Etl,
+    };
+    py_err(exc, err.to_string())
 }

@@ -1,6 +1,7 @@
 //! Python bindings: the `aba_loyalty_core._native` extension module.
 mod engine;
 mod errors;
+mod etl;
 mod guard;
 mod output;
 mod pyclasses;
@@ -12,5 +13,6 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<engine::Engine>()?;
+    etl::register(m)?;
     Ok(())
 }

@@ -1,0 +1,459 @@
+//! One stream, one target transaction: copy the rows (all of them, or those written since the
+//! stream's horizon), upsert, reconcile deleted keys, refresh the ledger-derived balances, and
+//! advance the stream's horizon and watermark, all committed together. A crash anywhere before
+//! the commit leaves the target exactly as it was; the next run re-reads from the old horizon
+//! and its upserts are idempotent, so nothing is lost or doubled.
+use std::time::Instant;
+
+use chrono::{NaiveDateTime, Utc};
+use postgres::{Client, Transaction};
+use serde::Serialize;
+
+use crate::error::{DbContext, EtlError, Result, Side};
+use crate::pipe::{copy_stream, IdStream, PipeStats};
+use crate::schema::SCHEMA;
+use crate::source::Snapshot;
+use crate::streams::Stream;
+use crate::transform::Reject;
+
+/// Rejects listed in a report (all of them go to the rejects table, up to the pipe's cap).
+const REPORTED_REJECTS: usize = 100;
+
+/// Beyond this distance (in transactions) a 32-bit xid comparison is no longer safe: read all.
+const XID_SAFE_DISTANCE: i64 = (1 << 31) - 10_000_000;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    Full { load_id: i64 },
+    Incremental,
+}
+
+impl Mode {
+    fn kind(self) -> &'static str {
+        match self {
+            Mode::Full { .. } => "full_load",
+            Mode::Incremental => "sync",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Watermark {
+    pub write_date: Option<NaiveDateTime>,
+    pub id: Option<i32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StreamReport {
+    pub stream: &'static str,
+    pub group: &'static str,
+    pub kind: &'static str,
+    pub rows_read: u64,
+    pub rows_upserted: u64,
+    pub rows_inserted: u64,
+    pub rows_deleted: u64,
+    pub rows_rejected: u64,
+    pub rows_total: i64,
+    pub rejects: Vec<Reject>,
+    pub duration_ms: f64,
+    pub lag_ms: f64,
+    pub horizon_xid: i64,
+    pub watermark: Watermark,
+    /// Full scan instead of the horizon filter (first sync far behind, xid distance unsafe).
+    pub full_scan: bool,
+    pub run_id: i64,
+}
+
+struct State {
+    horizon: i64,
+    wm_write_date: Option<NaiveDateTime>,
+    wm_id: Option<i32>,
+}
+
+fn read_state(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Option<State>> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT horizon_xid, wm_write_date, wm_id FROM {SCHEMA}.sync_state WHERE stream = $1"),
+            &[&stream.name],
+        )
+        .db(Side::Target, format!("reading the sync state of {}", stream.name))?;
+    Ok(row.map(|r| State {
+        horizon: r.get(0),
+        wm_write_date: r.get(1),
+        wm_id: r.get(2),
+    }))
+}
+
+fn lock_stream(tx: &mut Transaction<'_>, stream: &Stream) -> Result<()> {
+    let got: bool = tx
+        .query_one(
+            "SELECT pg_try_advisory_xact_lock(hashtext('aba_engine.stream.' || $1))",
+            &[&stream.name],
+        )
+        .db(Side::Target, format!("locking stream {}", stream.name))?
+        .get(0);
+    if got {
+        Ok(())
+    } else {
+        Err(EtlError::Busy {
+            stream: stream.name.to_string(),
+        })
+    }
+}
+
+fn upsert_sql(stream: &Stream, from: &str) -> String {
+    let cols = stream.target_columns();
+    let set = stream
+        .columns
+        .iter()
+        .skip(1)
+        .map(|c| format!("\"{0}\" = EXCLUDED.\"{0}\"", c.target))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH up AS (INSERT INTO {t} ({cols}) SELECT {cols} FROM {from}
+                     ON CONFLICT (id) DO UPDATE SET {set} RETURNING (xmax = 0) AS inserted)
+         SELECT count(*), count(*) FILTER (WHERE inserted) FROM up",
+        t = stream.qualified_target()
+    )
+}
+
+/// Run one stream in one target transaction.
+pub fn run_stream(
+    source: &mut Transaction<'_>,
+    snap: &Snapshot,
+    target: &mut Client,
+    stream: &'static Stream,
+    mode: Mode,
+) -> Result<StreamReport> {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let outcome = run_stream_tx(source, snap, target, stream, mode, started_at, clock);
+    if let Err(err) = &outcome {
+        // The stream's transaction is rolled back; the failure itself is still on record.
+        let duration_ms = clock.elapsed().as_secs_f64() * 1e3;
+        let logged = target.execute(
+            &format!(
+                "INSERT INTO {SCHEMA}.run_log (stream, kind, status, started_at, finished_at, duration_ms, error)
+                 VALUES ($1, $2, 'error', $3, now(), $4, $5)"
+            ),
+            &[&stream.name, &mode.kind(), &started_at, &duration_ms, &err.to_string()],
+        );
+        if let Err(log_err) = logged {
+            log::warn!(
+                "could not record the failure of stream {} in the run log: {log_err}",
+                stream.name
+            );
+        }
+    }
+    outcome
+}
+
+fn run_stream_tx(
+    source: &mut Transaction<'_>,
+    snap: &Snapshot,
+    target: &mut Client,
+    stream: &'static Stream,
+    mode: Mode,
+    started_at: chrono::DateTime<Utc>,
+    clock: Instant,
+) -> Result<StreamReport> {
+    let table = stream.qualified_target();
+    let mut tx = target
+        .transaction()
+        .db(Side::Target, format!("starting stream {}", stream.name))?;
+    lock_stream(&mut tx, stream)?;
+    let state = read_state(&mut tx, stream)?;
+    let db = |during: &str| format!("{during} {}", stream.name);
+
+    let mut full_scan = false;
+    let (stats, upserted, inserted, mut deleted) = match mode {
+        Mode::Full { .. } => {
+            let empty: bool = tx
+                .query_one(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"), &[])
+                .db(Side::Target, db("probing"))?
+                .get(0);
+            if empty {
+                // First load: straight into the table, inside this transaction.
+                let stats = copy_stream(source, &mut tx, stream, None, &table)?;
+                let n = stats.rows_written;
+                (stats, n, n, 0)
+            } else {
+                stage(&mut tx, &table)?;
+                let stats = copy_stream(source, &mut tx, stream, None, "aba_stage")?;
+                tx.batch_execute("ANALYZE aba_stage")
+                    .db(Side::Target, db("analysing staged"))?;
+                let (up, ins) = upsert(&mut tx, stream)?;
+                // A replace: what the source no longer has goes, except rows rejected this time
+                // (their last good version stays until the source row is fixed).
+                let deleted = tx
+                    .execute(
+                        &format!(
+                            "DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM aba_stage s WHERE s.id = t.id)
+                             AND NOT (t.id = ANY($1))"
+                        ),
+                        &[&stats.rejected_ids.iter().map(|&i| i as i32).collect::<Vec<i32>>()],
+                    )
+                    .db(Side::Target, db("deleting rows gone from"))?;
+                (stats, up, ins, deleted)
+            }
+        }
+        Mode::Incremental => {
+            let state = state.as_ref().ok_or_else(|| EtlError::NotLoaded {
+                stream: stream.name.to_string(),
+            })?;
+            let filter = if snap.xmax - state.horizon >= XID_SAFE_DISTANCE {
+                full_scan = true;
+                log::warn!(
+                    "{}: horizon too far behind for a 32-bit xid comparison; reading all rows",
+                    stream.name
+                );
+                None
+            } else {
+                // Every row version written by a transaction at or above the old horizon; the
+                // ones below it were all committed (or aborted) before the last snapshot.
+                Some(format!(
+                    "age(xmin) <= age('{}'::xid)",
+                    state.horizon.rem_euclid(1 << 32)
+                ))
+            };
+            stage(&mut tx, &table)?;
+            let stats = copy_stream(source, &mut tx, stream, filter.as_deref(), "aba_stage")?;
+            if stream.is_ledger() {
+                tx.batch_execute(&format!(
+                    "CREATE TEMP TABLE aba_touched ON COMMIT DROP AS
+                       SELECT card_id FROM aba_stage
+                       UNION SELECT m.card_id FROM {table} m JOIN aba_stage s USING (id)"
+                ))
+                .db(Side::Target, db("collecting cards touched by"))?;
+            }
+            let (up, ins) = upsert(&mut tx, stream)?;
+            (stats, up, ins, 0)
+        }
+    };
+
+    // Deleted keys: after the upserts the target holds every source row, so equal counts mean
+    // nothing was deleted; otherwise merge the two ordered key lists.
+    let mut target_count: i64 = tx
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .db(Side::Target, db("counting"))?
+        .get(0);
+    let source_count: Option<i64> = match mode {
+        Mode::Full { .. } => None,
+        Mode::Incremental => Some(
+            source
+                .query_one(
+                    &format!("SELECT count(*) FROM public.{}", stream.source_table),
+                    &[],
+                )
+                .db(Side::Source, db("counting"))?
+                .get(0),
+        ),
+    };
+    if source_count.is_some_and(|n| n != target_count) {
+        let gone = vanished_ids(source, &mut tx, stream)?;
+        if !gone.is_empty() {
+            if stream.is_ledger() {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO aba_touched SELECT card_id FROM {table} WHERE id = ANY($1)"
+                    ),
+                    &[&gone],
+                )
+                .db(Side::Target, db("collecting cards of deleted"))?;
+            }
+            deleted = tx
+                .execute(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&gone])
+                .db(Side::Target, db("deleting rows gone from"))?;
+            target_count -= deleted as i64;
+        }
+    }
+
+    if stream.is_ledger() {
+        refresh_balances(&mut tx, mode)?;
+    }
+
+    let watermark = merge_watermark(&stats, state.as_ref());
+    let load_id = match mode {
+        Mode::Full { load_id } => Some(load_id),
+        Mode::Incremental => None,
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO {SCHEMA}.sync_state AS s (stream, group_name, load_id, horizon_xid, snapshot_at,
+                 wm_write_date, wm_id, rows_total, last_success_at, full_loaded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+             ON CONFLICT (stream) DO UPDATE SET
+                 load_id = coalesce(EXCLUDED.load_id, s.load_id),
+                 horizon_xid = EXCLUDED.horizon_xid, snapshot_at = EXCLUDED.snapshot_at,
+                 wm_write_date = EXCLUDED.wm_write_date, wm_id = EXCLUDED.wm_id,
+                 rows_total = EXCLUDED.rows_total, last_success_at = now(),
+                 full_loaded_at = CASE WHEN EXCLUDED.load_id IS NULL THEN s.full_loaded_at ELSE now() END"
+        ),
+        &[
+            &stream.name,
+            &stream.group.name(),
+            &load_id,
+            &snap.horizon,
+            &snap.taken_at,
+            &watermark.write_date,
+            &watermark.id,
+            &target_count,
+        ],
+    )
+    .db(Side::Target, db("advancing the watermark of"))?;
+
+    let duration_ms = clock.elapsed().as_secs_f64() * 1e3;
+    let run_id: i64 = tx
+        .query_one(
+            &format!(
+                "INSERT INTO {SCHEMA}.run_log (stream, kind, status, started_at, finished_at, rows_read,
+                     rows_upserted, rows_deleted, rows_rejected, duration_ms, lag_ms)
+                 VALUES ($1, $2, 'ok', $3, now(), $4, $5, $6, $7, $8, $9) RETURNING id"
+            ),
+            &[
+                &stream.name,
+                &mode.kind(),
+                &started_at,
+                &(stats.rows_read as i64),
+                &(upserted as i64),
+                &(deleted as i64),
+                &(stats.rejected as i64),
+                &duration_ms,
+                &lag_ms(snap),
+            ],
+        )
+        .db(Side::Target, db("logging the run of"))?
+        .get(0);
+    record_rejects(&mut tx, run_id, &stats.rejects)?;
+    tx.commit().db(Side::Target, db("committing"))?;
+
+    let report = StreamReport {
+        stream: stream.name,
+        group: stream.group.name(),
+        kind: mode.kind(),
+        rows_read: stats.rows_read,
+        rows_upserted: upserted,
+        rows_inserted: inserted,
+        rows_deleted: deleted,
+        rows_rejected: stats.rejected,
+        rows_total: target_count,
+        rejects: stats.rejects.into_iter().take(REPORTED_REJECTS).collect(),
+        duration_ms: clock.elapsed().as_secs_f64() * 1e3,
+        lag_ms: lag_ms(snap),
+        horizon_xid: snap.horizon,
+        watermark,
+        full_scan,
+        run_id,
+    };
+    log::info!(
+        "{} {}: {} read, {} upserted, {} deleted, {} rejected in {:.0} ms",
+        report.kind,
+        stream.name,
+        report.rows_read,
+        report.rows_upserted,
+        report.rows_deleted,
+        report.rows_rejected,
+        report.duration_ms
+    );
+    Ok(report)
+}
+
+fn lag_ms(snap: &Snapshot) -> f64 {
+    (Utc::now() - snap.taken_at)
+        .num_microseconds()
+        .unwrap_or(i64::MAX) as f64
+        / 1e3
+}
+
+fn stage(tx: &mut Transaction<'_>, table: &str) -> Result<()> {
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE aba_stage (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+    ))
+    .db(
+        Side::Target,
+        format!("creating the staging table for {table}"),
+    )
+}
+
+fn upsert(tx: &mut Transaction<'_>, stream: &Stream) -> Result<(u64, u64)> {
+    let row = tx
+        .query_one(&upsert_sql(stream, "aba_stage"), &[])
+        .db(Side::Target, format!("upserting {}", stream.name))?;
+    let (up, ins): (i64, i64) = (row.get(0), row.get(1));
+    Ok((up as u64, ins as u64))
+}
+
+/// Ids in the target that the source no longer has (merge of the two ordered id streams).
+fn vanished_ids(
+    source: &mut Transaction<'_>,
+    target: &mut Transaction<'_>,
+    stream: &Stream,
+) -> Result<Vec<i32>> {
+    let src_table = format!("public.{}", stream.source_table);
+    let mut src = IdStream::open(source, Side::Source, &src_table)?;
+    let mut tgt = IdStream::open(target, Side::Target, &stream.qualified_target())?;
+    let mut gone = Vec::new();
+    let mut s = src.next_id()?;
+    while let Some(t) = tgt.next_id()? {
+        while matches!(s, Some(x) if x < t) {
+            s = src.next_id()?;
+        }
+        if s != Some(t) {
+            gone.push(t);
+        }
+    }
+    while src.next_id()?.is_some() {}
+    Ok(gone)
+}
+
+/// The engine's balances are the ledger's sums: all of them after a full load, the touched
+/// cards' after a sync.
+fn refresh_balances(tx: &mut Transaction<'_>, mode: Mode) -> Result<()> {
+    let sql = match mode {
+        Mode::Full { .. } => format!(
+            "TRUNCATE {SCHEMA}.card_balances;
+             INSERT INTO {SCHEMA}.card_balances (card_id, balance, moves)
+               SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id;"
+        ),
+        Mode::Incremental => format!(
+            "DELETE FROM {SCHEMA}.card_balances WHERE card_id IN (SELECT card_id FROM aba_touched);
+             INSERT INTO {SCHEMA}.card_balances (card_id, balance, moves)
+               SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves
+               WHERE card_id IN (SELECT card_id FROM aba_touched) GROUP BY card_id;"
+        ),
+    };
+    tx.batch_execute(&sql)
+        .db(Side::Target, "refreshing the card balances from the ledger")
+}
+
+fn merge_watermark(stats: &PipeStats, state: Option<&State>) -> Watermark {
+    let old = state.and_then(|s| s.wm_id.map(|id| (s.wm_write_date, id)));
+    let best = match (old, stats.watermark) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    Watermark {
+        write_date: best.and_then(|w| w.0),
+        id: best.map(|w| w.1),
+    }
+}
+
+fn record_rejects(tx: &mut Transaction<'_>, run_id: i64, rejects: &[Reject]) -> Result<()> {
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    let streams: Vec<&str> = rejects.iter().map(|r| r.stream).collect();
+    let tables: Vec<&str> = rejects.iter().map(|r| r.table).collect();
+    let ids: Vec<Option<i64>> = rejects.iter().map(|r| r.id).collect();
+    let reasons: Vec<&str> = rejects.iter().map(|r| r.reason.as_str()).collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO {SCHEMA}.rejects (run_id, stream, source_table, source_id, reason)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[])"
+        ),
+        &[&run_id, &streams, &tables, &ids, &reasons],
+    )
+    .db(Side::Target, "recording the bad source rows")?;
+    Ok(())
+}

@@ -1,0 +1,471 @@
+//! Validation: Odoo's balance (`loyalty_card.points`, a float cache) against the engine's
+//! (the sum of the card's ledger moves), card by card. Both sides are streamed in card order
+//! and merged, so 1M cards cost two ordered scans and no memory beyond the discrepancies kept.
+use std::io::BufRead;
+use std::str::FromStr;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use postgres::types::{FromSql, Type};
+use postgres::IsolationLevel;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::copy_format::{decode, FormatError, TupleReader};
+use crate::error::{DbContext, EtlError, Result, Side};
+use crate::schema::{self, SCHEMA};
+use crate::transform::float_to_decimal;
+use crate::{source, streams, Etl};
+
+#[derive(Clone, Debug)]
+pub struct ValidateOptions {
+    /// Alert when the consistency rate is below this (0..=1).
+    pub threshold: f64,
+    /// Largest |odoo - engine| still counted as equal: Odoo's cache is a float8, and a float
+    /// sum drifts by ~1e-12; any real difference is at least one unit of points precision.
+    pub tolerance: Decimal,
+    /// Discrepancies kept in the report and the target (all are counted).
+    pub max_discrepancies: usize,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions {
+            threshold: 0.999,
+            tolerance: Decimal::new(1, 6),
+            max_discrepancies: 1000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Discrepancy {
+    pub card_id: i32,
+    pub field: &'static str,
+    /// "mismatch", "missing_in_engine", "missing_in_odoo", "invalid_in_odoo".
+    pub kind: &'static str,
+    pub odoo: Option<String>,
+    pub engine: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ValidationReport {
+    pub report_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: f64,
+    pub threshold: f64,
+    pub tolerance: Decimal,
+    pub cards_odoo: u64,
+    pub cards_engine: u64,
+    pub cards_compared: u64,
+    pub consistent: u64,
+    pub discrepancies_count: u64,
+    pub consistency_rate: f64,
+    pub points_total_odoo: Decimal,
+    pub points_total_engine: Decimal,
+    pub alert: bool,
+    pub discrepancies: Vec<Discrepancy>,
+    pub discrepancies_truncated: bool,
+}
+
+/// One side's next (card id, value) from a binary COPY of two columns.
+struct Side2<R> {
+    input: TupleReader<R>,
+    side: Side,
+}
+
+impl<R: BufRead> Side2<R> {
+    fn next(&mut self) -> Result<Option<(i32, Option<Vec<u8>>)>> {
+        match self.input.next_tuple() {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(FormatError::Io(source)) => {
+                return Err(EtlError::Io {
+                    during: format!("reading balances from the {}", self.side),
+                    source,
+                })
+            }
+            Err(FormatError::Malformed(reason)) => {
+                return Err(EtlError::CopyFormat {
+                    side: self.side,
+                    what: "balances".into(),
+                    reason,
+                })
+            }
+        }
+        let id = self
+            .input
+            .field(0)
+            .and_then(decode::i32)
+            .ok_or_else(|| EtlError::CopyFormat {
+                side: self.side,
+                what: "balances".into(),
+                reason: "card id missing".into(),
+            })?;
+        Ok(Some((id, self.input.field(1).map(<[u8]>::to_vec))))
+    }
+}
+
+/// Odoo's value: NULL is Odoo's "no points yet" (0); NaN/inf are invalid.
+fn odoo_value(raw: &Option<Vec<u8>>) -> std::result::Result<Decimal, String> {
+    match raw {
+        None => Ok(Decimal::ZERO),
+        Some(bytes) => match decode::f64(bytes) {
+            Some(f) => float_to_decimal(f).map_err(|_| f.to_string()),
+            None => Err("not a float8".into()),
+        },
+    }
+}
+
+fn engine_value(raw: &Option<Vec<u8>>) -> Result<Decimal> {
+    match raw {
+        None => Ok(Decimal::ZERO),
+        Some(bytes) => Decimal::from_sql(&Type::NUMERIC, bytes).map_err(|e| EtlError::CopyFormat {
+            side: Side::Target,
+            what: "card balance".into(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+struct Tally {
+    options: ValidateOptions,
+    cards_odoo: u64,
+    cards_engine: u64,
+    compared: u64,
+    consistent: u64,
+    count: u64,
+    total_odoo: Decimal,
+    total_engine: Decimal,
+    kept: Vec<Discrepancy>,
+}
+
+impl Tally {
+    fn discrepancy(&mut self, d: Discrepancy) {
+        self.count += 1;
+        if self.kept.len() < self.options.max_discrepancies {
+            self.kept.push(d);
+        }
+    }
+
+    fn both(&mut self, id: i32, odoo: &Option<Vec<u8>>, engine: Decimal) {
+        self.compared += 1;
+        self.total_engine += engine;
+        match odoo_value(odoo) {
+            Ok(o) => {
+                self.total_odoo += o;
+                if (o - engine).abs() <= self.options.tolerance {
+                    self.consistent += 1;
+                } else {
+                    self.discrepancy(Discrepancy {
+                        card_id: id,
+                        field: "points",
+                        kind: "mismatch",
+                        odoo: Some(o.to_string()),
+                        engine: Some(engine.to_string()),
+                    });
+                }
+            }
+            Err(text) => self.discrepancy(Discrepancy {
+                card_id: id,
+                field: "points",
+                kind: "invalid_in_odoo",
+                odoo: Some(text),
+                engine: Some(engine.to_string()),
+            }),
+        }
+    }
+}
+
+impl Etl {
+    pub fn validate(&self, options: &ValidateOptions) -> Result<ValidationReport> {
+        if !(0.0..=1.0).contains(&options.threshold) {
+            return Err(EtlError::InvalidArgument {
+                field: "threshold".into(),
+                reason: format!("{} is not within [0, 1]", options.threshold),
+            });
+        }
+        if options.tolerance.is_sign_negative() {
+            return Err(EtlError::InvalidArgument {
+                field: "tolerance".into(),
+                reason: "must be >= 0".into(),
+            });
+        }
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut src = self.source_conn()?;
+        let cards = streams::by_name("cards").into_iter().collect::<Vec<_>>();
+        source::preflight(&mut src, &cards)?;
+        let mut tgt = self.target_conn()?;
+        schema::migrate(&mut tgt)?;
+        for needed in ["cards", "moves"] {
+            let loaded = tgt
+                .query_opt(
+                    &format!("SELECT 1 FROM {SCHEMA}.sync_state WHERE stream = $1"),
+                    &[&needed],
+                )
+                .db(Side::Target, "reading the sync state")?
+                .is_some();
+            if !loaded {
+                return Err(EtlError::NotLoaded {
+                    stream: needed.into(),
+                });
+            }
+        }
+
+        let mut tally = Tally {
+            options: options.clone(),
+            cards_odoo: 0,
+            cards_engine: 0,
+            compared: 0,
+            consistent: 0,
+            count: 0,
+            total_odoo: Decimal::ZERO,
+            total_engine: Decimal::ZERO,
+            kept: Vec::new(),
+        };
+        {
+            let (mut src_tx, _) = source::snapshot(&mut src)?;
+            let mut tgt_tx = tgt
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .db(Side::Target, "opening a snapshot of the balances")?;
+            let src_reader = src_tx
+                .copy_out("COPY (SELECT id, points FROM public.loyalty_card ORDER BY id) TO STDOUT (FORMAT binary)")
+                .db(Side::Source, "reading Odoo's card balances")?;
+            let tgt_reader = tgt_tx
+                .copy_out(&format!(
+                    "COPY (SELECT coalesce(c.id, b.card_id), b.balance
+                           FROM {SCHEMA}.cards c FULL JOIN {SCHEMA}.card_balances b ON b.card_id = c.id
+                           ORDER BY 1) TO STDOUT (FORMAT binary)"
+                ))
+                .db(Side::Target, "reading the engine's card balances")?;
+            let mut odoo = Side2 {
+                input: TupleReader::new(src_reader),
+                side: Side::Source,
+            };
+            let mut engine = Side2 {
+                input: TupleReader::new(tgt_reader),
+                side: Side::Target,
+            };
+            let mut o = odoo.next()?;
+            let mut e = engine.next()?;
+            loop {
+                match (&o, &e) {
+                    (None, None) => break,
+                    (Some((oid, ov)), Some((eid, ev))) if oid == eid => {
+                        tally.cards_odoo += 1;
+                        tally.cards_engine += 1;
+                        let ev = engine_value(ev)?;
+                        tally.both(*oid, ov, ev);
+                        o = odoo.next()?;
+                        e = engine.next()?;
+                    }
+                    (Some((oid, ov)), Some((eid, _))) if oid < eid => {
+                        missing_in_engine(&mut tally, *oid, ov);
+                        o = odoo.next()?;
+                    }
+                    (Some((oid, ov)), None) => {
+                        missing_in_engine(&mut tally, *oid, ov);
+                        o = odoo.next()?;
+                    }
+                    (_, Some((eid, ev))) => {
+                        let ev = engine_value(ev)?;
+                        tally.cards_engine += 1;
+                        tally.compared += 1;
+                        tally.total_engine += ev;
+                        tally.discrepancy(Discrepancy {
+                            card_id: *eid,
+                            field: "points",
+                            kind: "missing_in_odoo",
+                            odoo: None,
+                            engine: Some(ev.to_string()),
+                        });
+                        e = engine.next()?;
+                    }
+                }
+            }
+            drop(odoo);
+            drop(engine);
+            src_tx
+                .commit()
+                .db(Side::Source, "closing the read-only snapshot")?;
+            tgt_tx
+                .commit()
+                .db(Side::Target, "closing the balances snapshot")?;
+        }
+
+        let rate = if tally.compared == 0 {
+            1.0
+        } else {
+            tally.consistent as f64 / tally.compared as f64
+        };
+        let alert = rate < options.threshold;
+        let duration_ms = clock.elapsed().as_secs_f64() * 1e3;
+        let mut report = ValidationReport {
+            report_id: 0,
+            started_at,
+            duration_ms,
+            threshold: options.threshold,
+            tolerance: options.tolerance,
+            cards_odoo: tally.cards_odoo,
+            cards_engine: tally.cards_engine,
+            cards_compared: tally.compared,
+            consistent: tally.consistent,
+            discrepancies_count: tally.count,
+            consistency_rate: rate,
+            points_total_odoo: tally.total_odoo,
+            points_total_engine: tally.total_engine,
+            alert,
+            discrepancies_truncated: tally.count > tally.kept.len() as u64,
+            discrepancies: tally.kept,
+        };
+        report.report_id = store(&mut tgt, &report)?;
+        if alert {
+            log::error!(
+                "validation {}: consistency {:.4}% is below the threshold {:.4}% ({} of {} cards differ)",
+                report.report_id,
+                rate * 100.0,
+                options.threshold * 100.0,
+                report.discrepancies_count,
+                report.cards_compared
+            );
+        } else {
+            log::info!(
+                "validation {}: {} cards, consistency {:.4}%, {} discrepancies, {:.0} ms",
+                report.report_id,
+                report.cards_compared,
+                rate * 100.0,
+                report.discrepancies_count,
+                duration_ms
+            );
+        }
+        Ok(report)
+    }
+}
+
+fn missing_in_engine(tally: &mut Tally, id: i32, odoo: &Option<Vec<u8>>) {
+    tally.cards_odoo += 1;
+    tally.compared += 1;
+    let value = match odoo_value(odoo) {
+        Ok(v) => {
+            tally.total_odoo += v;
+            v.to_string()
+        }
+        Err(text) => text,
+    };
+    tally.discrepancy(Discrepancy {
+        card_id: id,
+        field: "points",
+        kind: "missing_in_engine",
+        odoo: Some(value),
+        engine: None,
+    });
+}
+
+fn store(client: &mut postgres::Client, r: &ValidationReport) -> Result<i64> {
+    let mut tx = client
+        .transaction()
+        .db(Side::Target, "storing the validation report")?;
+    let id: i64 = tx
+        .query_one(
+            &format!(
+                "INSERT INTO {SCHEMA}.validation_reports (started_at, duration_ms, threshold, tolerance,
+                     cards_odoo, cards_engine, cards_compared, consistent, discrepancies, consistency_rate,
+                     points_total_odoo, points_total_engine, alert)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
+            ),
+            &[
+                &r.started_at,
+                &r.duration_ms,
+                &r.threshold,
+                &r.tolerance,
+                &(r.cards_odoo as i64),
+                &(r.cards_engine as i64),
+                &(r.cards_compared as i64),
+                &(r.consistent as i64),
+                &(r.discrepancies_count as i64),
+                &r.consistency_rate,
+                &r.points_total_odoo,
+                &r.points_total_engine,
+                &r.alert,
+            ],
+        )
+        .db(Side::Target, "storing the validation report")?
+        .get(0);
+    if !r.discrepancies.is_empty() {
+        let ids: Vec<i32> = r.discrepancies.iter().map(|d| d.card_id).collect();
+        let fields: Vec<&str> = r.discrepancies.iter().map(|d| d.field).collect();
+        let kinds: Vec<&str> = r.discrepancies.iter().map(|d| d.kind).collect();
+        let odoo: Vec<Option<&str>> = r.discrepancies.iter().map(|d| d.odoo.as_deref()).collect();
+        let engine: Vec<Option<&str>> = r
+            .discrepancies
+            .iter()
+            .map(|d| d.engine.as_deref())
+            .collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO {SCHEMA}.validation_discrepancies (report_id, card_id, field, kind, odoo_value, engine_value)
+                 SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])"
+            ),
+            &[&id, &ids, &fields, &kinds, &odoo, &engine],
+        )
+        .db(Side::Target, "storing the discrepancies")?;
+    }
+    tx.commit()
+        .db(Side::Target, "storing the validation report")?;
+    Ok(id)
+}
+
+/// Parse a tolerance given as text (the bindings pass user input here).
+pub fn parse_tolerance(text: &str) -> Result<Decimal> {
+    Decimal::from_str(text.trim()).map_err(|_| EtlError::InvalidArgument {
+        field: "tolerance".into(),
+        reason: format!("{text:?} is not a decimal number"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odoo_nulls_are_zero_and_nans_invalid() {
+        assert_eq!(odoo_value(&None), Ok(Decimal::ZERO));
+        assert_eq!(
+            odoo_value(&Some(12.5f64.to_be_bytes().to_vec())),
+            Ok(Decimal::new(125, 1))
+        );
+        assert!(odoo_value(&Some(f64::NAN.to_be_bytes().to_vec())).is_err());
+    }
+
+    #[test]
+    fn float_noise_is_within_tolerance_but_a_cent_is_not() {
+        let mut t = Tally {
+            options: ValidateOptions::default(),
+            cards_odoo: 0,
+            cards_engine: 0,
+            compared: 0,
+            consistent: 0,
+            count: 0,
+            total_odoo: Decimal::ZERO,
+            total_engine: Decimal::ZERO,
+            kept: Vec::new(),
+        };
+        t.both(
+            1,
+            &Some((0.1f64 + 0.2).to_be_bytes().to_vec()),
+            Decimal::new(3, 1),
+        );
+        t.both(
+            2,
+            &Some(10.0f64.to_be_bytes().to_vec()),
+            Decimal::new(1001, 2),
+        );
+        assert_eq!((t.consistent, t.count), (1, 1));
+        assert_eq!(t.kept[0].card_id, 2);
+        assert_eq!(t.kept[0].engine.as_deref(), Some("10.01"));
+    }
+}
