@@ -1,0 +1,71 @@
+"""One reward on one order: the lines it covers, its amount, the allocation and the clamp
+(SPEC.md 4.4 to 4.7). Every amount comes from base amounts, never from discounted ones."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .model import Line, Reward
+from .numbers import HUNDRED, ZERO, MoneyRounding
+
+
+def covered_lines(reward: Reward, lines: list[Line]) -> list[Line]:
+    if reward.applicability == "order":
+        return lines
+    match = reward.filter.matches
+    eligible = [line for line in lines if match(line)]
+    if reward.applicability == "specific" or not eligible:
+        return eligible
+    cheapest = eligible[0]
+    for line in eligible:
+        if line.price_unit < cheapest.price_unit:
+            cheapest = line
+    return [cheapest]
+
+
+def reward_amount(reward: Reward, covered: list[Line], points: Decimal | None,
+                  money: MoneyRounding) -> Decimal:
+    """The discount before allocation: from base, capped at max_amount, rounded half-up."""
+    if reward.mode == "percent":
+        if reward.applicability == "cheapest":
+            raw = covered[0].price_unit * reward.value / HUNDRED
+        else:
+            raw = sum((line.base for line in covered), ZERO) * reward.value / HUNDRED
+    elif reward.mode == "fixed":
+        raw = reward.value
+    else:  # per_point: only reached for a redemption, with its requested points
+        raw = reward.value * points
+    if reward.max_amount > 0 and raw > reward.max_amount:
+        raw = reward.max_amount
+    return money(raw)
+
+
+def allocate(amount: Decimal, covered: list[Line], money: MoneyRounding) -> list[Decimal]:
+    """Shares pro rata to base, each rounded half-up; the difference to the largest base."""
+    largest = covered[0]
+    for line in covered:
+        if line.base > largest.base:
+            largest = line
+    total_base = sum((line.base for line in covered), ZERO)
+    if total_base == 0:
+        shares = [money.zero] * len(covered)
+    else:
+        shares = [money.ratio(amount * line.base, total_base) for line in covered]
+    position = covered.index(largest)
+    shares[position] = shares[position] + (amount - sum(shares, ZERO))
+    return shares
+
+
+def clamp(shares: list[Decimal], covered: list[Line], line_discount: list[Decimal]) -> Decimal:
+    """Cut the shares so no line's total discount exceeds its base; books the granted shares
+    into line_discount and returns the amount removed."""
+    removed = ZERO
+    for position, line in enumerate(covered):
+        share = shares[position]
+        room = line.base - line_discount[line.index]
+        if share > room:
+            removed += share - room
+            share = room
+            shares[position] = share
+        line_discount[line.index] += share
+    return removed

@@ -1,0 +1,67 @@
+"""Dates and datetimes of the input: `date` or "YYYY-MM-DD"; `datetime` or ISO-8601 text, in UTC."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+_DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
+_DATETIME_TEXT = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
+    r"(Z|[+-]\d{2}:\d{2})?\Z"
+)
+
+
+class MomentInputError(ValueError):
+    """A value that is not an acceptable date or datetime; the reason goes into the caller's error."""
+
+
+def parse_date(value: object) -> date:
+    if isinstance(value, datetime):
+        raise MomentInputError("must be a date, not a datetime")
+    if isinstance(value, date):
+        return date(value.year, value.month, value.day)
+    if isinstance(value, str):
+        match = _DATE_TEXT.match(value)
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError:
+                pass
+        raise MomentInputError("must be a date (YYYY-MM-DD)")
+    raise MomentInputError(f"must be a date, not {type(value).__name__}")
+
+
+def parse_datetime(value: object) -> datetime:
+    """An aware UTC datetime; naive input is UTC."""
+    if isinstance(value, datetime):
+        return _to_utc(value)
+    if isinstance(value, str):
+        match = _DATETIME_TEXT.match(value)
+        if match:
+            year, month, day, hour, minute, second, fraction, offset = match.groups()
+            try:
+                moment = datetime(
+                    int(year), int(month), int(day), int(hour), int(minute), int(second),
+                    int(fraction.ljust(6, "0")) if fraction else 0,
+                )
+                if offset and offset != "Z":
+                    sign = -1 if offset[0] == "-" else 1
+                    delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+                    if delta >= timedelta(hours=24):
+                        raise ValueError("offset out of range")
+                    moment = moment.replace(tzinfo=timezone(sign * delta))
+                return _to_utc(moment)
+            except (ValueError, OverflowError):
+                pass
+        raise MomentInputError("must be an ISO-8601 datetime")
+    raise MomentInputError(f"must be a datetime, not {type(value).__name__}")
+
+
+def _to_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise MomentInputError("out of range") from exc

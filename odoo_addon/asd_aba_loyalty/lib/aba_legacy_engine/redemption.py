@@ -1,0 +1,51 @@
+"""Redemption validation (SPEC.md 4.9): done before anything is computed or consumed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .errors import InsufficientPointsError, OrderError
+from .model import Config, Order
+from .numbers import ZERO, fraction_digits
+
+_FIXED_COST = ("percent", "fixed")
+
+
+def validate_redemption(config: Config, order: Order) -> dict[int, Decimal]:
+    """reward_id -> points requested, for the card's loyalty program; raises on any fault."""
+    if not order.redeem:
+        return {}
+    card = order.card
+    if card is None:
+        raise OrderError("card: a redemption needs a card")
+    program = config.loyalty_programs.get(card.program_id)
+    if program is None:
+        raise OrderError(f"card.program_id: {card.program_id} is not a loyalty program of the config")
+    precision = -config.points.quantum.as_tuple().exponent
+    requested: dict[int, Decimal] = {}
+    for i, (reward_id, points) in enumerate(order.redeem):
+        reward = program.reward_ids.get(reward_id)
+        if reward is None:
+            raise OrderError(
+                f"redeem[{i}].reward_id: reward {reward_id} is not in program {program.id}"
+            )
+        if reward_id in requested:
+            raise OrderError(f"redeem[{i}].reward_id: reward {reward_id} is listed twice")
+        if fraction_digits(points) > precision:
+            raise OrderError(f"redeem[{i}].points: more than {precision} decimals")
+        if points < reward.required_points:
+            raise OrderError(
+                f"redeem[{i}].points: {points} is below the required {reward.required_points}"
+            )
+        if reward.mode in _FIXED_COST and points != reward.required_points:
+            raise OrderError(
+                f"redeem[{i}].points: a {reward.mode} reward takes exactly "
+                f"{reward.required_points} points, not {points}"
+            )
+        requested[reward_id] = points
+    total = sum(requested.values(), ZERO)
+    if total > card.points:
+        raise InsufficientPointsError(
+            f"redeem: {total} points requested, card balance is {card.points}"
+        )
+    return requested

@@ -1,0 +1,349 @@
+"""The bridge between Odoo records and the loyalty engine (native or legacy, via the shim).
+
+Mapping of Odoo's loyalty records to the engine configuration (SPEC.md section 2):
+
+- loyalty.program: program_type "loyalty" -> kind "loyalty"; "promotion" with trigger "auto"
+  -> kind "promotion". sequence, active, date_from, date_to as is; `aba_exclusive` and
+  `aba_points_basis` (fields added by this addon) -> exclusive, points_basis.
+- loyalty.rule (mode "auto" only): reward_point_mode order/money/unit -> mode,
+  reward_point_amount -> amount, minimum_qty -> min_qty, minimum_amount -> min_amount,
+  product_ids -> product_ids, product_category_id -> category_ids (with its children, as
+  Odoo's child_of: an order line carries its product category and all its parents).
+- loyalty.reward (reward_type "discount" only): discount_mode percent -> percent,
+  per_order -> fixed, per_point -> per_point (loyalty programs only); discount -> value;
+  discount_applicability order/cheapest/specific as is; discount_product_ids ->
+  product_ids, discount_product_category_id -> category_ids; discount_max_amount ->
+  max_amount; required_points as is.
+
+Not mapped (left to Odoo's own code): coupons, gift cards, eWallets, next-order coupons,
+buy X get Y and discount codes (program types other than loyalty/promotion, promotions with a
+code trigger, rules with a code); product rewards (reward_type "product"); product tags and
+product domains on rules and rewards; minimum_amount_tax_mode (the engine's base is
+qty x price_unit as the POS line carries it); reward_point_split; clear_wallet; pricelist
+restrictions; limit_usage / max_usage; applies_on "future". Records that cannot be mapped are
+skipped and listed by `_build_config(..., notes=...)`.
+"""
+
+import logging
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.tools import float_repr
+
+from ..lib.aba_engine_shim import EngineShim
+
+_logger = logging.getLogger(__name__)
+
+PARAM_USE_RUST = "asd_aba_loyalty.use_rust_engine"
+PARAM_SHADOW = "asd_aba_loyalty.shadow_mode"
+PARAM_VALIDITY = "asd_aba_loyalty.membership_validity_days"
+POINTS_PRECISION = 2
+
+REWARD_MODES = {"percent": "percent", "per_order": "fixed", "per_point": "per_point"}
+
+
+def _dec(value):
+    """Odoo floats into the engine as decimals read through their shortest repr."""
+    return Decimal(repr(float(value or 0.0)))
+
+
+class AbaLoyaltyEngine(models.AbstractModel):
+    _name = "aba.loyalty.engine"
+    _description = "Loyalty Engine Bridge"
+
+    # -- settings -----------------------------------------------------------------------------
+
+    @api.model
+    def _param_bool(self, key):
+        value = self.env["ir.config_parameter"].sudo().get_param(key, "False")
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+    @api.model
+    def _use_native(self):
+        return self._param_bool(PARAM_USE_RUST)
+
+    @api.model
+    def _shadow_mode(self):
+        return self._param_bool(PARAM_SHADOW)
+
+    @api.model
+    def _membership_validity_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(PARAM_VALIDITY, "30")
+        try:
+            return max(1, int(value))
+        except (TypeError, ValueError):
+            _logger.warning("%s is not an integer (%r): using 30", PARAM_VALIDITY, value)
+            return 30
+
+    @api.model
+    def _native_module(self):
+        """The module the shim uses for the native path; None: `import aba_loyalty_core`.
+        (Tests patch this to inject a failing module.)"""
+        return
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @api.model
+    def _managed_programs(self, company=None):
+        """The loyalty.program records the engine computes (see the module docstring)."""
+        company = company or self.env.company
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("program_type", "in", ("loyalty", "promotion")),
+                    ("company_id", "in", (company.id, False)),
+                ]
+            )
+        )
+        return programs.filtered(
+            lambda p: p.program_type == "loyalty" or p.trigger == "auto"
+        )
+
+    @api.model
+    def _build_config(self, company=None, notes=None):
+        company = company or self.env.company
+        notes = notes if notes is not None else []
+        tiers = self.env["aba.loyalty.tier"].sudo().search([("active", "=", True)])
+        programs = []
+        for program in self._managed_programs(company).sorted(lambda p: (p.sequence, p.id)):
+            mapped = self._program_config(program, notes)
+            if mapped is not None:
+                programs.append(mapped)
+        return {
+            "currency": {
+                "code": company.currency_id.name,
+                "rounding": float_repr(
+                    company.currency_id.rounding, company.currency_id.decimal_places
+                ),
+            },
+            "points_precision": POINTS_PRECISION,
+            "tiers": [
+                {
+                    "code": tier.code,
+                    "rank": tier.rank,
+                    "multiplier": _dec(tier.multiplier),
+                    "min_spend": _dec(tier.min_spend),
+                }
+                for tier in tiers
+            ],
+            "membership": {"validity_days": self._membership_validity_days()},
+            "programs": programs,
+        }
+
+    @api.model
+    def _program_config(self, program, notes):
+        kind = "loyalty" if program.program_type == "loyalty" else "promotion"
+        rules = []
+        for rule in program.rule_ids:
+            if rule.mode != "auto" or not rule.active:
+                notes.append(f"loyalty.rule {rule.id}: code rules are not mapped")
+                continue
+            amount = _dec(rule.reward_point_amount)
+            if amount <= 0:
+                if kind == "loyalty":
+                    notes.append(f"loyalty.rule {rule.id}: reward_point_amount <= 0")
+                    continue
+                amount = Decimal(1)  # promotions do not earn: any positive amount
+            rules.append(
+                {
+                    "id": rule.id,
+                    "mode": rule.reward_point_mode,
+                    "amount": amount,
+                    "product_ids": rule.product_ids.ids,
+                    "category_ids": rule.product_category_id.ids,
+                    "min_qty": _dec(max(rule.minimum_qty, 0)),
+                    "min_amount": _dec(max(rule.minimum_amount, 0.0)),
+                }
+            )
+        if program.rule_ids and not rules:
+            notes.append(f"loyalty.program {program.id}: no mappable rule")
+            return None
+        rewards = []
+        for reward in program.reward_ids:
+            mapped = self._reward_config(reward, kind, notes)
+            if mapped is not None:
+                rewards.append(mapped)
+        date_from, date_to = program.date_from, program.date_to
+        if date_from and date_to and date_from > date_to:
+            notes.append(f"loyalty.program {program.id}: date_from after date_to")
+            return None
+        return {
+            "id": program.id,
+            "name": program.name or str(program.id),
+            "kind": kind,
+            "sequence": program.sequence,
+            "active": bool(program.active),
+            "date_from": date_from or None,
+            "date_to": date_to or None,
+            "exclusive": bool(program.aba_exclusive) and kind == "promotion",
+            "points_basis": program.aba_points_basis or "base",
+            "rules": rules,
+            "rewards": rewards,
+        }
+
+    @api.model
+    def _reward_config(self, reward, kind, notes):
+        if reward.reward_type != "discount" or not reward.active:
+            notes.append(f"loyalty.reward {reward.id}: only discount rewards are mapped")
+            return None
+        mode = REWARD_MODES.get(reward.discount_mode)
+        value = _dec(reward.discount)
+        if (
+            mode is None
+            or (mode == "per_point" and kind == "promotion")
+            or value <= 0
+            or (mode == "percent" and value > 100)
+        ):
+            notes.append(f"loyalty.reward {reward.id}: discount not mappable")
+            return None
+        required = _dec(reward.required_points)
+        if required <= 0:
+            if kind == "loyalty":
+                notes.append(f"loyalty.reward {reward.id}: required_points <= 0")
+                return None
+            required = Decimal(1)
+        return {
+            "id": reward.id,
+            "type": "discount",
+            "mode": mode,
+            "value": value,
+            "applicability": reward.discount_applicability,
+            "product_ids": reward.discount_product_ids.ids,
+            "category_ids": reward.discount_product_category_id.ids,
+            "max_amount": _dec(max(reward.discount_max_amount, 0.0)),
+            "required_points": required,
+        }
+
+    # -- shim ---------------------------------------------------------------------------------
+
+    @api.model
+    def _shim(self, pos_config=None, company=None, config=None):
+        """An EngineShim configured from the settings (flag, shadow) and the POS config's
+        rollout percentage; fallbacks and differences are recorded as records."""
+        if config is None:
+            config = self._build_config(company or (pos_config and pos_config.company_id))
+        rollout = 100 if pos_config is None else pos_config.rust_engine_rollout_percentage
+        return EngineShim(
+            config,
+            use_native=self._use_native(),
+            rollout_percentage=int(rollout),
+            shadow=self._shadow_mode(),
+            on_fallback=self._record_fallback,
+            on_difference=self._record_difference,
+            native_module=self._native_module(),
+        )
+
+    def _order_by_uid(self, uid):
+        if not uid:
+            return self.env["pos.order"]
+        return self.env["pos.order"].sudo().search([("uuid", "=", uid)], limit=1)
+
+    @api.model
+    def _record_fallback(self, report):
+        self.env["aba.loyalty.engine.fallback"].sudo().create(
+            {
+                "pos_order_id": self._order_by_uid(report.get("order_uid")).id,
+                "order_uid": report.get("order_uid"),
+                "stage": report.get("stage"),
+                "error_type": report.get("error_type"),
+                "error": report.get("error"),
+                "engine": report.get("engine"),
+            }
+        )
+
+    @api.model
+    def _record_difference(self, report):
+        diffs = [
+            {key: str(value) for key, value in item.items()}
+            for item in report.get("differences", [])
+        ]
+        self.env["aba.loyalty.engine.difference"].sudo().create(
+            {
+                "pos_order_id": self._order_by_uid(report.get("order_uid")).id,
+                "order_uid": report.get("order_uid"),
+                "difference_count": len(diffs),
+                "differences": diffs,
+                "differences_text": "\n".join(
+                    f"{d['path']}: native {d['native']} / legacy {d['legacy']}" for d in diffs
+                ),
+            }
+        )
+
+    # -- orders -------------------------------------------------------------------------------
+
+    @api.model
+    def _line_categories(self, product):
+        categ = product.categ_id
+        if not categ:
+            return []
+        return [int(cid) for cid in (categ.parent_path or "").split("/") if cid]
+
+    @api.model
+    def _order_lines(self, lines):
+        """Engine lines from POS lines (reward lines excluded: the engine computes discounts).
+        Lines the engine cannot take (qty 0, negative unit price) are left out."""
+        payload = []
+        for line in lines:
+            if line.is_reward_line or not line.qty or line.price_unit < 0:
+                continue
+            payload.append(
+                {
+                    "id": line.id,
+                    "product_id": line.product_id.id,
+                    "category_ids": self._line_categories(line.product_id),
+                    "qty": _dec(line.qty),
+                    "price_unit": _dec(line.price_unit),
+                    "discount": _dec(min(max(line.discount, 0.0), 100.0)),
+                }
+            )
+        return payload
+
+    @api.model
+    def _snapshot(self, order):
+        if not order.aba_membership_tier or not order.partner_id:
+            return None
+        return {
+            "partner_id": order.partner_id.id,
+            "tier": order.aba_membership_tier,
+            "evaluated_at": order.aba_membership_evaluated_at,
+            "valid_until": order.aba_membership_valid_until,
+        }
+
+    @api.model
+    def _sale_payload(self, order, card, balance, redeem):
+        return {
+            "uid": order.uuid,
+            "date_order": order.date_order,
+            "partner_id": order.partner_id.id or None,
+            "card": {"id": card.id, "program_id": card.program_id.id, "points": balance},
+            "membership": self._snapshot(order),
+            "lines": self._order_lines(order.lines.filtered(lambda ln: ln.qty > 0)),
+            "redeem": redeem,
+            "refund_of": None,
+        }
+
+    @api.model
+    def _refund_payload(self, refund, original, card, balance):
+        """A refund evaluated with the ORIGINAL order's membership snapshot (SPEC 4.11)."""
+        return {
+            "uid": refund.uuid,
+            # Evaluated as of the sale: the programs and the snapshot that gave the points.
+            "date_order": original.date_order,
+            "partner_id": original.partner_id.id or None,
+            "card": {"id": card.id, "program_id": card.program_id.id, "points": balance},
+            "membership": self._snapshot(original),
+            "lines": self._order_lines(
+                refund.lines.filtered(
+                    lambda ln: ln.qty < 0 and ln.refunded_orderline_id.order_id == original
+                )
+            ),
+            "redeem": [],
+            "refund_of": original.uuid,
+        }
+
+    @api.model
+    def _now(self):
+        return fields.Datetime.now()

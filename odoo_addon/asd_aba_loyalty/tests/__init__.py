@@ -1,0 +1,1 @@
+from . import test_engine_routing, test_ledger, test_membership, test_pos_flow

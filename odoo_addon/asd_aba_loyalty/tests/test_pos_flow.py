@@ -1,0 +1,109 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import AbaLoyaltyCase
+
+
+@tagged("post_install", "-at_install")
+class TestPosFlow(AbaLoyaltyCase):
+    def test_paid_order_earns_once_through_legacy_with_flag_off(self):
+        self.set_flag(False)
+        order, _data = self.pay([(self.product_a, 1), (self.product_b, 2)])
+        earn = self.card_moves(kind="earn")
+        self.assertEqual(len(earn), 1)
+        self.assertEqual(earn.points, 16)  # (100 + 2 x 30) x 0.1
+        self.assertEqual(earn.engine, "legacy")
+        self.assertEqual(earn.pos_order_id, order)
+        self.assertEqual(earn.idempotency_key, f"earn:{self.card.id}:{order.uuid}")
+        self.assertEqual(self.card.points, 16)
+        self.assertEqual(order.aba_loyalty_status, "ok")
+        self.assertConsistent()
+
+    def test_same_order_resent_changes_nothing(self):
+        order, data = self.pay([(self.product_a, 1)])
+        self.assertEqual(self.card.points, 10)
+        # Offline re-send and a retried confirmation RPC with the client's own numbers.
+        self.sync(dict(data))
+        self.assertEqual(self.env["pos.order"].search_count([("uuid", "=", order.uuid)]), 1)
+        coupon_data = {
+            str(self.card.id): {
+                "points": 10, "program_id": self.program.id, "coupon_id": self.card.id,
+            }
+        }
+        for _attempt in range(2):
+            result = order.confirm_coupon_programs(coupon_data)
+            self.assertEqual(result["coupon_updates"][0]["points"], 10)
+        self.assertEqual(self.card.points, 10)
+        self.assertEqual(len(self.card_moves(kind="earn")), 1)
+        self.assertConsistent()
+
+    def test_history_lines_show_ledger_numbers(self):
+        order, _ = self.pay([(self.product_a, 1)])
+        updates = order.confirm_coupon_programs(
+            {self.card.id: {"points": 500, "program_id": self.program.id,
+                            "coupon_id": self.card.id}}
+        )["coupon_updates"]
+        order.add_loyalty_history_lines(
+            [{"card_id": self.card.id, "won": 500, "spent": 0}],
+            [{"id": u["id"], "old_id": u["old_id"]} for u in updates],
+        )
+        history = self.env["loyalty.history"].search(
+            [("card_id", "=", self.card.id), ("order_id", "=", order.id)]
+        )
+        self.assertEqual((history.issued, history.used), (10, 0))
+
+    def test_client_points_are_ignored_and_new_card_earns_via_ledger(self):
+        newcomer = self.env["res.partner"].create({"name": "Newcomer"})
+        order, _ = self.pay([(self.product_a, 3)], partner=newcomer)
+        result = order.confirm_coupon_programs(
+            {-1: {"points": 1000, "program_id": self.program.id, "coupon_id": -1,
+                  "partner_id": newcomer.id, "barcode": False}}
+        )
+        card = self.env["loyalty.card"].search([("partner_id", "=", newcomer.id)])
+        self.assertEqual(len(card), 1)
+        self.assertEqual(card.points, 30)
+        self.assertEqual(result["coupon_updates"][0]["points"], 30)
+        self.assertEqual(self.card_moves(card).mapped("kind"), ["earn", "opening"])
+
+    def test_redemption_spends_through_the_ledger(self):
+        self.pay([(self.product_a, 2)])  # 20 points
+        order, _ = self.pay([(self.product_a, 1)], reward_points=15)
+        redeem = self.card_moves(kind="redeem")
+        self.assertEqual(redeem.points, -15)
+        self.assertEqual(redeem.pos_order_id, order)
+        # 20 - 15 spent + 10 earned on base prices
+        self.assertEqual(self.card.points, 15)
+        self.assertEqual(order.aba_engine_discount, 15)
+        self.assertFalse(order.aba_discount_mismatch)
+        self.assertConsistent()
+
+    def test_redemption_beyond_balance_is_refused(self):
+        self.pay([(self.product_b, 1)])  # 3 points
+        data = self.order_data([(self.product_a, 1)], reward_points=5)
+        with self.assertRaisesRegex(UserError, "Not enough loyalty points"):
+            self.sync(data)
+        self.assertEqual(self.card.points, 3)
+
+    def test_refund_reverses_the_points_of_the_refunded_lines(self):
+        order, _ = self.pay([(self.product_a, 1), (self.product_b, 1)])  # 13 points
+        refund = self.sync(self.refund_data(order, [0, 1]))  # the 30 line back
+        move = self.card_moves(kind="refund")
+        self.assertEqual(move.points, -3)
+        self.assertEqual(move.pos_order_id, refund)
+        self.assertEqual(self.card.points, 10)
+        # Re-sent refund: nothing more.
+        refund.confirm_coupon_programs({})
+        refund._aba_apply_loyalty()
+        self.assertEqual(len(self.card_moves(kind="refund")), 1)
+        self.assertConsistent()
+
+    def test_refund_that_would_go_negative_stops_at_zero(self):
+        order, _ = self.pay([(self.product_a, 2)])  # 20 points
+        self.pay([(self.product_b, 1)], reward_points=18)  # spends 18, earns 3 -> 5
+        self.assertEqual(self.card.points, 5)
+        self.sync(self.refund_data(order, [2]))
+        move = self.card_moves(kind="refund")
+        self.assertEqual(move.points, -5)
+        self.assertEqual(move.unrecovered, 15)
+        self.assertEqual(self.card.points, 0)
+        self.assertConsistent()
