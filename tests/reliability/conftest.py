@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
-
 from reliability_report import terminal_summary
 
 

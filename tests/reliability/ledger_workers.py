@@ -11,9 +11,8 @@ import random
 import time
 from decimal import Decimal
 
-import psycopg2
-
 import aba_ledger
+import psycopg2
 from aba_ledger import InsufficientBalanceError, post_move, with_retry
 from aba_ledger import moves as ledger_moves
 
@@ -94,7 +93,7 @@ def mixed_worker(args) -> dict:
         except InsufficientBalanceError as exc:
             outcomes.append({**op, "accepted": False, "error": type(exc).__name__,
                              "message": str(exc)})
-        except Exception as exc:  # anything else is a finding; report it, do not hide it
+        except Exception as exc:  # noqa: BLE001 - any other error is a finding, reported
             outcomes.append({**op, "accepted": False, "error": type(exc).__name__,
                              "message": str(exc)})
         else:
@@ -123,7 +122,7 @@ def race_worker(args) -> list:
                 res = _post(conn, counter, card_id=order["card_id"], kind=kind, points=points,
                             order_uid=order["uid"], engine="native")
                 results.append((order["uid"], kind, res.move_id, res.created, None))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails
                 results.append((order["uid"], kind, None, None, f"{type(exc).__name__}: {exc}"))
     conn.close()
     queue.put({"worker": worker, "results": results, "tx_retries": counter.transaction,

@@ -16,8 +16,8 @@ from decimal import Decimal
 import psycopg2
 import pytest
 from aba_ledger import check_consistency
-from reliability_report import record, scale
 from ledger_workers import mixed_worker, race_worker
+from reliability_report import record, scale
 
 WORKERS = scale(6, 16)
 OPERATIONS = scale(120, 1500)
@@ -56,7 +56,7 @@ def _moves(dsn: str):
 
 
 def test_concurrent_earn_redeem_refund_on_few_cards(odoo_db):
-    cards = _cards(odoo_db, [Decimal("0"), Decimal("25.50"), Decimal("100")])
+    cards = _cards(odoo_db, [Decimal(0), Decimal("25.50"), Decimal(100)])
     jobs = [(odoo_db, w, cards, OPERATIONS, 1000 + w) for w in range(WORKERS)]
     with mp.get_context("spawn").Pool(WORKERS) as pool:
         reports = pool.map(mixed_worker, jobs)
@@ -130,7 +130,7 @@ def test_concurrent_earn_redeem_refund_on_few_cards(odoo_db):
 
 @pytest.mark.timeout(300)
 def test_same_order_concurrently_from_many_workers_one_move(odoo_db):
-    cards = _cards(odoo_db, [Decimal("1000")] * 2)
+    cards = _cards(odoo_db, [Decimal(1000)] * 2)
     orders = [{"uid": f"race-{n}", "card_id": cards[n % 2],
                "earn": Decimal(n % 17 + 1), "redeem": -Decimal(n % 5 + 1)}
               for n in range(RACE_ORDERS)]
