@@ -93,6 +93,17 @@ def secret_role(pg_server):
     with conn.cursor() as cur:
         cur.execute(f'CREATE ROLE "{name}" LOGIN SUPERUSER PASSWORD %s', (password,))
     yield name, password
+    # The role owns the engine schema it created: hand everything back before dropping it.
+    with conn.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate")
+        databases = [r[0] for r in cur.fetchall()]
+    for database in databases:
+        other = psycopg2.connect(psycopg2.extensions.make_dsn(pg_server, dbname=database))
+        other.autocommit = True
+        with other.cursor() as cur:
+            cur.execute(f'REASSIGN OWNED BY "{name}" TO CURRENT_USER')
+            cur.execute(f'DROP OWNED BY "{name}"')
+        other.close()
     with conn.cursor() as cur:
         cur.execute(f'DROP ROLE IF EXISTS "{name}"')
     conn.close()
