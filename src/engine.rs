@@ -1,4 +1,5 @@
 //! `aba_loyalty_core._native.Engine`: a validated configuration and its entry points.
+use crate::decimals::DecimalPool;
 use crate::errors::{calc_err, internal_err};
 use crate::guard::guarded;
 use crate::output::Output;
@@ -16,6 +17,8 @@ const PARALLEL_THRESHOLD: usize = 256;
 #[pyclass(module = "aba_loyalty_core._native", name = "Engine", frozen)]
 pub struct Engine {
     inner: aba_loyalty_calc::Engine,
+    /// Result Decimals shared across calls (see `crate::decimals`).
+    decimals: DecimalPool,
 }
 
 #[pymethods]
@@ -25,7 +28,10 @@ impl Engine {
     fn new(config: &Bound<'_, PyAny>) -> PyResult<Self> {
         guarded("Engine()", || {
             let inner = aba_loyalty_calc::Engine::new(&PyNode(config.clone())).map_err(calc_err)?;
-            Ok(Engine { inner })
+            Ok(Engine {
+                inner,
+                decimals: DecimalPool::new(),
+            })
         })
     }
 
@@ -35,7 +41,7 @@ impl Engine {
             let py = order.py();
             let decoded = Order::decode(&PyNode(order.clone())).map_err(calc_err)?;
             let result = self.inner.evaluate(&decoded).map_err(calc_err)?;
-            let mut output = Output::new(py)?;
+            let mut output = Output::new(py, &self.decimals)?;
             output
                 .evaluation(&decoded, &result)
                 .map_err(|err| internal_err(py, "building the result", err))
@@ -80,7 +86,7 @@ impl Engine {
             if let Some(err) = decode_error {
                 return Err(calc_err(err));
             }
-            let mut output = Output::new(py)?;
+            let mut output = Output::new(py, &self.decimals)?;
             let list = PyList::empty(py);
             for (order, evaluation) in decoded.iter().zip(&evaluations) {
                 let dict = output
@@ -117,7 +123,7 @@ impl Engine {
                 .inner
                 .evaluate_membership(partner_id, spend, as_of)
                 .map_err(calc_err)?;
-            Output::new(py)?
+            Output::new(py, &self.decimals)?
                 .membership(&membership)
                 .map_err(|err| internal_err(py, "building the result", err))
         })
