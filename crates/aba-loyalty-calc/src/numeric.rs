@@ -187,7 +187,7 @@ fn build(
         return Err(OUT_OF_RANGE.into());
     }
     // Trailing zeros of the fraction carry no value; drop them before judging the scale.
-    while exponent < 0 && coefficient % 10 == 0 {
+    while exponent < 0 && coefficient.is_multiple_of(10) {
         coefficient /= 10;
         exponent += 1;
     }
