@@ -1,6 +1,7 @@
 //! `aba_loyalty_core._native.Engine`: a validated configuration and its entry points.
 use crate::decimals::DecimalPool;
 use crate::errors::{calc_err, internal_err};
+use crate::gc_pause::GcPause;
 use crate::guard::guarded;
 use crate::output::Output;
 use crate::pynode::PyNode;
@@ -86,6 +87,7 @@ impl Engine {
             if let Some(err) = decode_error {
                 return Err(calc_err(err));
             }
+            let _paused = GcPause::new(py);
             let mut output = Output::new(py, &self.decimals)?;
             let list = PyList::empty(py);
             for (order, evaluation) in decoded.iter().zip(&evaluations) {
