@@ -479,3 +479,22 @@ def test_datetime_inputs_keep_microseconds_offsets_and_subclasses():
             assert snapshot["evaluated_at"] == expected, (zone, kind)
             assert snapshot["evaluated_at"].microsecond == 123456
             assert snapshot["valid_until"] == expected + timedelta(days=30)
+
+
+def test_evaluate_many_restores_the_garbage_collector_state():
+    import gc
+
+    engine = Engine(config())
+    orders = [order(uid=f"u{n}") for n in range(50)]
+    assert gc.isenabled()
+    engine.evaluate_many(orders)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        engine.evaluate_many(orders)
+        assert not gc.isenabled()
+        with pytest.raises(OrderError):
+            engine.evaluate_many([*orders, {"uid": ""}])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
