@@ -3,6 +3,7 @@ mod decimals;
 mod engine;
 mod errors;
 mod etl;
+mod gc_pause;
 mod guard;
 mod output;
 mod pyclasses;
