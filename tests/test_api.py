@@ -447,3 +447,17 @@ def test_evaluate_many_releases_the_gil():
     # A thread switch at the call's edges could account for a tick or two; a released GIL
     # gives hundreds.
     assert len(inside) >= 20, f"only {len(inside)} ticks while evaluate_many computed"
+
+
+def test_results_are_exact_whatever_the_callers_decimal_context():
+    import decimal
+
+    cfg = config(tiers=False, currency={"code": "EUR", "rounding": "0.01"})
+    sale = order(line(qty=3, price="123456789.335"), card=None)
+    expected = Engine(cfg).evaluate(sale)
+    assert str(expected["lines"][0]["base"]) == "370370368.01"
+    with decimal.localcontext() as context:
+        context.prec = 5
+        context.traps[decimal.Inexact] = True
+        assert Engine(cfg).evaluate(sale) == expected
+        assert str(Engine(cfg).evaluate(sale)["lines"][0]["base"]) == "370370368.01"
