@@ -92,14 +92,20 @@ fn read_state(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Option<State>
 fn lock_stream(tx: &mut Transaction<'_>, stream: &Stream) -> Result<()> {
     tx.batch_execute(&format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
         .db(Side::Target, "setting the lock timeout")?;
-    match tx.execute("SELECT pg_advisory_xact_lock(hashtext('aba_engine.stream.' || $1))", &[&stream.name]) {
+    match tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('aba_engine.stream.' || $1))",
+        &[&stream.name],
+    ) {
         Ok(_) => {}
         Err(err) if err.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
-            return Err(EtlError::Busy { stream: stream.name.to_string() })
+            return Err(EtlError::Busy {
+                stream: stream.name.to_string(),
+            })
         }
         Err(err) => return Err(err).db(Side::Target, format!("locking stream {}", stream.name)),
     }
-    tx.batch_execute("SET LOCAL lock_timeout = 0").db(Side::Target, "resetting the lock timeout")
+    tx.batch_execute("SET LOCAL lock_timeout = 0")
+        .db(Side::Target, "resetting the lock timeout")
 }
 
 fn upsert_sql(stream: &Stream, from: &str) -> String {
@@ -230,7 +236,14 @@ fn run_stream_tx(
                 ))
             };
             stage(&mut tx, &table)?;
-            let stats = copy_stream(source, &mut tx, stream, filter.as_deref(), "aba_stage", false)?;
+            let stats = copy_stream(
+                source,
+                &mut tx,
+                stream,
+                filter.as_deref(),
+                "aba_stage",
+                false,
+            )?;
             if stream.is_ledger() {
                 tx.batch_execute(&format!(
                     "CREATE TEMP TABLE aba_touched ON COMMIT DROP AS
@@ -405,7 +418,10 @@ fn drop_indexes(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Vec<String>
              WHERE n.nspname = $1 AND t.relname = $2",
             &[&SCHEMA, &stream.target_table],
         )
-        .db(Side::Target, format!("reading the indexes of {}", stream.name))?;
+        .db(
+            Side::Target,
+            format!("reading the indexes of {}", stream.name),
+        )?;
     let table = stream.qualified_target();
     let mut drop = Vec::new();
     let mut rebuild = Vec::new();
@@ -417,7 +433,9 @@ fn drop_indexes(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Vec<String>
         match (constraint, constraint_def) {
             (Some(name), Some(def)) => {
                 drop.push(format!("ALTER TABLE {table} DROP CONSTRAINT \"{name}\""));
-                rebuild.push(format!("ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {def}"));
+                rebuild.push(format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {def}"
+                ));
             }
             _ => {
                 drop.push(format!("DROP INDEX {index}"));
@@ -426,8 +444,10 @@ fn drop_indexes(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Vec<String>
         }
     }
     if !drop.is_empty() {
-        tx.batch_execute(&drop.join(";\n"))
-            .db(Side::Target, format!("dropping the indexes of {}", stream.name))?;
+        tx.batch_execute(&drop.join(";\n")).db(
+            Side::Target,
+            format!("dropping the indexes of {}", stream.name),
+        )?;
     }
     Ok(rebuild)
 }
