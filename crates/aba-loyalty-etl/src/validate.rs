@@ -158,8 +158,7 @@ impl<R: BufRead> EngineSide<R> {
             (None, None) => None,
             (Some(c), Some(b)) if c == b => {
                 self.card = self.cards.next()?;
-                let out = std::mem::replace(&mut self.balance, self.balances.next()?);
-                out
+                std::mem::replace(&mut self.balance, self.balances.next()?)
             }
             (Some(c), Some(b)) if c < b => {
                 self.card = self.cards.next()?;
