@@ -7,9 +7,11 @@ The suite starts its own throw-away cluster with scripts/pg.sh unless ABA_TEST_D
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -36,7 +38,9 @@ def pg_server(tmp_path_factory):
     if dsn:
         yield dsn
         return
-    data = tmp_path_factory.mktemp("pg")
+    # Not under pytest's basetemp: /tmp/pytest-of-root is 0700, which the `postgres` user (the
+    # cluster's owner when the suite runs as root) cannot traverse.
+    data = Path(tempfile.mkdtemp(prefix="aba-test-pg-"))
     os.chmod(data, 0o755)
     script = ROOT / "scripts" / "pg.sh"
     out = subprocess.run(
@@ -47,6 +51,7 @@ def pg_server(tmp_path_factory):
         yield out.stdout.strip()
     finally:
         subprocess.run(["bash", str(script), "stop", str(data)], check=False)
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _with_db(dsn: str, dbname: str) -> str:
@@ -83,7 +88,9 @@ def make_db(pg_server):
 @pytest.fixture(scope="session")
 def odoo_schema_sql() -> str:
     """Odoo 18's own DDL for the loyalty, POS and reference tables."""
+    # ../shared from the main checkout, ../../shared from a worktree under wt/.
     for candidate in (ROOT.parent / "shared" / "odoo18" / "loyalty_schema.sql",
+                      ROOT.parent.parent / "shared" / "odoo18" / "loyalty_schema.sql",
                       ROOT / "tests" / "data" / "loyalty_schema.sql"):
         if candidate.exists():
             return candidate.read_text()
