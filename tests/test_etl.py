@@ -444,3 +444,19 @@ def test_follow_brings_a_commit_over_within_seconds(dbs):
         runner.join(10)
     assert arrived is not None and arrived < 2.0
     assert rounds and all(r["streams"] for r in rounds)
+
+
+def test_activity_sync_and_validation_catch_doubled_balances(dbs):
+    """The demo's round: Odoo-like activity on the source, one sync, validation finds exactly
+    the cards whose cached balance was doubled without a ledger move."""
+    source, target = dbs
+    etl.full_load(source, target)
+    activity = etl.activity(source, moves=300, drift=3)
+    assert activity["moves"] == 300 and len(activity["drifted_cards"]) == 3
+    report = etl.sync(source, target)
+    assert {s["stream"]: s["rows_upserted"] for s in report["streams"]}["moves"] == 300
+    assert_same(source, target, streams=["cards", "moves", "history"])
+    assert_balances_are_ledger_sums(target)
+    validation = etl.validate(source, target)
+    assert sorted(d["card_id"] for d in validation["discrepancies"]) == activity["drifted_cards"]
+    assert validation["alert"] is True  # 3 of 2,000 cards: 99.85 % < 99.9 %
