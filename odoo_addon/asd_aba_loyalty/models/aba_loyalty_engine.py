@@ -112,6 +112,8 @@ class AbaLoyaltyEngine(models.AbstractModel):
             mapped = self._program_config(program, notes)
             if mapped is not None:
                 programs.append(mapped)
+        if notes:
+            _logger.debug("loyalty engine config: not mapped: %s", "; ".join(notes))
         return {
             "currency": {
                 "code": company.currency_id.name,
