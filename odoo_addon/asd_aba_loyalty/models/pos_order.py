@@ -146,11 +146,11 @@ class PosOrder(models.Model):
     # -- points -------------------------------------------------------------------------------
 
     def _aba_managed_loyalty_programs(self):
-        return (
-            self.env["aba.loyalty.engine"]
-            ._managed_programs(self.company_id[:1] or None)
-            .filtered(lambda p: p.program_type == "loyalty")
-        )
+        # Exactly the loyalty programs of the engine's config: a program the engine does not
+        # compute keeps Odoo's own points.
+        config = self.env["aba.loyalty.engine"]._build_config(self.company_id[:1] or None)
+        ids = [p["id"] for p in config["programs"] if p["kind"] == "loyalty"]
+        return self.env["loyalty.program"].sudo().browse(ids)
 
     def _aba_cards(self, extra_cards=None):
         """The engine-managed loyalty cards this order touches: the cards of its reward lines,
