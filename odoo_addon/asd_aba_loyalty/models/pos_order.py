@@ -99,7 +99,7 @@ class PosOrder(models.Model):
 
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
-        if not draft and self.state in ("paid", "done", "invoiced"):
+        if not draft:
             self._aba_apply_loyalty()
         return order_id
 
@@ -179,6 +179,8 @@ class PosOrder(models.Model):
     def _aba_apply_loyalty(self, extra_cards=None):
         """Post this order's points (sale and/or refund part) through engine and ledger."""
         self.ensure_one()
+        if self.state not in ("paid", "done", "invoiced"):
+            return  # points are earned by a paid order only
         if self.lines.refunded_orderline_id:
             self._aba_apply_refund()
         if not self.lines.filtered(lambda ln: ln.qty > 0):

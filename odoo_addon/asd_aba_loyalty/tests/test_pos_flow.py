@@ -137,3 +137,15 @@ class TestPosFlow(AbaLoyaltyCase):
         self.assertEqual(self.card_moves(other_card).mapped("kind"), ["adjust", "opening"])
         self.assertEqual(self.card.points, 10)  # the engine's program, from the ledger
         self.assertConsistent()
+
+    def test_draft_order_earns_nothing(self):
+        data = self.order_data([(self.product_a, 1)])
+        data["state"] = "draft"
+        order = self.sync(data)
+        self.assertEqual(order.state, "draft")
+        order.confirm_coupon_programs(
+            {self.card.id: {"points": 10, "program_id": self.program.id,
+                            "coupon_id": self.card.id}}
+        )
+        self.assertFalse(self.card_moves(kind="earn"))
+        self.assertEqual(self.card.points, 0)
