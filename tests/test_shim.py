@@ -332,3 +332,19 @@ def test_membership_goes_through_the_shim():
     snapshot = shim.evaluate_membership(5, "150", "2025-05-01T00:00:00")
     assert snapshot == LEGACY.evaluate_membership(5, "150", "2025-05-01T00:00:00")
     assert snapshot["tier"] == "gold"
+
+
+def test_a_real_native_overflow_falls_back_to_the_exact_legacy_result():
+    # 10**12 x 10**12 needs more digits than the native decimal holds: the native engine refuses
+    # with a plain LoyaltyError (not an input error), the legacy one computes it exactly.
+    reports = []
+    shim = EngineShim(CONFIG, use_native=True, native_module=native_module(),
+                      on_fallback=reports.append)
+    huge = make_order("huge", redeem=[], lines=[
+        {"id": 1, "product_id": 3, "qty": "999999999999.999", "price_unit": "999999999999.9999"}])
+    result = shim.evaluate(huge)
+    assert result == LEGACY.evaluate(huge)
+    assert result["lines"][0]["base"] == Decimal(999999999999998900000000)
+    (report,) = reports
+    assert report["stage"] == "call" and report["error_type"] == "LoyaltyError"
+    assert report["order_uid"] == "huge"

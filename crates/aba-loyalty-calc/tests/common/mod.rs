@@ -146,14 +146,14 @@ pub fn run(config: &Value, order: &Value) -> Result<Evaluation, CalcError> {
 
 pub fn config_error(config: &Value) -> String {
     match Engine::new(config) {
-        Err(CalcError::Config { path, reason }) => format!("{path}: {reason}"),
+        Err(error @ CalcError::Config { .. }) => error.to_string(),
         other => panic!("expected a ConfigError, got {other:?}"),
     }
 }
 
 pub fn order_error(config: &Value, order: &Value) -> String {
     match run(config, order) {
-        Err(CalcError::Order { path, reason }) => format!("{path}: {reason}"),
+        Err(error @ CalcError::Order { .. }) => error.to_string(),
         other => panic!("expected an OrderError, got {other:?}"),
     }
 }

@@ -78,7 +78,9 @@ def _decode_line(raw: Any, index: int) -> Line:
     if isinstance(line_id, str):
         if not line_id:
             raise E(f"{path}.id: must not be empty")
-    elif not f.is_int(line_id):
+    elif f.is_int(line_id):
+        f.as_int(line_id, f"{path}.id", E)  # 64-bit range, as every id
+    else:
         raise E(f"{path}.id: must be an int or a str, not {type(line_id).__name__}")
     product_id = f.req_int(line, "product_id", path, E)
     category_ids = f.int_list(line, "category_ids", path, E)
