@@ -99,7 +99,7 @@ class PosOrder(models.Model):
 
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
-        if not draft and self.state in ("paid", "done", "invoiced"):
+        if not draft:
             self._aba_apply_loyalty()
         return order_id
 
@@ -146,11 +146,11 @@ class PosOrder(models.Model):
     # -- points -------------------------------------------------------------------------------
 
     def _aba_managed_loyalty_programs(self):
-        return (
-            self.env["aba.loyalty.engine"]
-            ._managed_programs(self.company_id[:1] or None)
-            .filtered(lambda p: p.program_type == "loyalty")
-        )
+        # Exactly the loyalty programs of the engine's config: a program the engine does not
+        # compute keeps Odoo's own points.
+        config = self.env["aba.loyalty.engine"]._build_config(self.company_id[:1] or None)
+        ids = [p["id"] for p in config["programs"] if p["kind"] == "loyalty"]
+        return self.env["loyalty.program"].sudo().browse(ids)
 
     def _aba_cards(self, extra_cards=None):
         """The engine-managed loyalty cards this order touches: the cards of its reward lines,
@@ -179,6 +179,8 @@ class PosOrder(models.Model):
     def _aba_apply_loyalty(self, extra_cards=None):
         """Post this order's points (sale and/or refund part) through engine and ledger."""
         self.ensure_one()
+        if self.state not in ("paid", "done", "invoiced"):
+            return  # points are earned by a paid order only
         if self.lines.refunded_orderline_id:
             self._aba_apply_refund()
         if not self.lines.filtered(lambda ln: ln.qty > 0):
