@@ -6,12 +6,14 @@ cd "$ROOT"
 echo "== lint" >&2
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-# Only the paths that exist on this branch (odoo_addon/ arrives with the addon's branch).
-ruff check $(for p in python tests benches scripts odoo_addon; do [ -e "$p" ] && echo "$p"; done)
+ruff check python tests benches scripts odoo_addon
+(cd fuzz && cargo fmt -- --check)
 echo "== rust tests" >&2
 cargo nextest run --workspace --exclude aba_loyalty_core --no-tests=fail --status-level fail --final-status-level fail
 echo "== build module" >&2
 build_module
+# The reliability suite fuzzes for a bounded time with cargo fuzz (tests/reliability/test_fuzz.py).
+command -v cargo-fuzz >/dev/null || cargo install --locked --quiet cargo-fuzz
 echo "== python tests" >&2
 set +e
 python -m pytest "$@"

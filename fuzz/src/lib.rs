@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 /// Every key the decoders know (drawn often, so maps are mostly well-keyed).
+#[rustfmt::skip]
 const KEYS: &[&str] = &[
     "currency", "points_precision", "tiers", "membership", "programs", "code", "rounding",
     "rank", "multiplier", "min_spend", "validity_days", "id", "name", "kind", "sequence",
@@ -22,6 +23,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// Texts the decoders give meaning to, and awkward numbers and dates.
+#[rustfmt::skip]
 const WORDS: &[&str] = &[
     "loyalty", "promotion", "discount", "percent", "fixed", "per_point", "order", "cheapest",
     "specific", "money", "unit", "base", "paid", "basic", "gold", "IDR", "0.01", "1", "100",
@@ -67,7 +69,13 @@ fn int(u: &mut Unstructured<'_>) -> Result<i64> {
     Ok(match u.int_in_range(0..=3)? {
         0 => i64::from(u.int_in_range(-3..=1000)?),
         1 => i64::arbitrary(u)?,
-        2 => [i64::MIN, i64::MAX, 1_000_000_000_000, 999_999_999_999, 1 << 53][u.choose_index(5)?],
+        2 => [
+            i64::MIN,
+            i64::MAX,
+            1_000_000_000_000,
+            999_999_999_999,
+            1 << 53,
+        ][u.choose_index(5)?],
         _ => i64::from(u.int_in_range(0..=600)?),
     })
 }
@@ -252,7 +260,13 @@ fn ids(values: &[i64]) -> FuzzValue {
     FuzzValue::List(values.iter().map(|v| FuzzValue::Int(*v)).collect())
 }
 
-fn reward(id: i64, mode: &str, value: &str, applicability: &str, points: Option<&str>) -> FuzzValue {
+fn reward(
+    id: i64,
+    mode: &str,
+    value: &str,
+    applicability: &str,
+    points: Option<&str>,
+) -> FuzzValue {
     let mut entries = vec![
         ("id", FuzzValue::Int(id)),
         ("type", s("discount")),
@@ -338,7 +352,10 @@ pub fn base_config() -> FuzzValue {
                 ]),
             ]),
         ),
-        ("membership", map(vec![("validity_days", FuzzValue::Int(30))])),
+        (
+            "membership",
+            map(vec![("validity_days", FuzzValue::Int(30))]),
+        ),
         (
             "programs",
             FuzzValue::List(vec![
@@ -512,7 +529,9 @@ impl<'a> Arbitrary<'a> for Case {
         } else {
             let n = u.int_in_range(0..=4)?;
             Ok(Case::Mutated(
-                (0..n).map(|_| Mutation::arbitrary(u)).collect::<Result<_>>()?,
+                (0..n)
+                    .map(|_| Mutation::arbitrary(u))
+                    .collect::<Result<_>>()?,
             ))
         }
     }
@@ -566,11 +585,20 @@ fn assert_documented(err: &CalcError) {
     let text = err.to_string();
     match err {
         CalcError::Config { reason, .. } | CalcError::Order { reason, .. } => {
-            assert!(!reason.is_empty(), "an input error without a reason: {text:?}");
-            assert!(text.contains(": "), "an input error without a path: {text:?}");
+            assert!(
+                !reason.is_empty(),
+                "an input error without a reason: {text:?}"
+            );
+            assert!(
+                text.contains(": "),
+                "an input error without a path: {text:?}"
+            );
         }
         CalcError::InsufficientPoints { .. } => {
-            assert!(text.contains("redeem"), "insufficient points not naming redeem: {text}")
+            assert!(
+                text.contains("redeem"),
+                "insufficient points not naming redeem: {text}"
+            )
         }
         CalcError::Overflow { .. } => {}
     }

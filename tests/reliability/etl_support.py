@@ -8,6 +8,7 @@ import random
 from decimal import Decimal
 
 import psycopg2
+import psycopg2.errors
 from aba_ledger import InsufficientBalanceError, post_move
 
 SCHEMA = "aba_engine"
@@ -145,7 +146,8 @@ class SourceWriter:
         self.rng = random.Random(seed)
         self.tag = tag
         self.n = 0
-        self.counts = {"updated": 0, "inserted": 0, "deleted": 0, "moves": 0, "refused": 0}
+        self.counts = {"updated": 0, "inserted": 0, "deleted": 0, "moves": 0, "refused": 0,
+                       "rolled_back": 0}
 
     def close(self) -> None:
         self.conn.close()
@@ -217,7 +219,15 @@ class SourceWriter:
                             "res_partner.id)", (ids,))
                 self.counts["deleted"] += cur.rowcount
 
-    def commit_batch(self, size: int = 20, old_write_date: bool = False) -> None:
-        with self.conn.cursor() as cur:
-            self.batch(cur, size, old_write_date)
-        self.conn.commit()
+    def commit_batch(self, size: int = 20, old_write_date: bool = False) -> bool:
+        """One committed batch; False when the database chose it as a deadlock victim (or a
+        serialization failure): rolled back, nothing of it committed, as in Odoo."""
+        try:
+            with self.conn.cursor() as cur:
+                self.batch(cur, size, old_write_date)
+            self.conn.commit()
+            return True
+        except (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailure):
+            self.conn.rollback()
+            self.counts["rolled_back"] += 1
+            return False

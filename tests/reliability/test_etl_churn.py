@@ -13,12 +13,13 @@ import threading
 import time
 from datetime import datetime
 
+import psycopg2.errors
 import pytest
 from etl_support import SourceWriter, compare, differences, rows_compared
 from reliability_report import record, scale
 
 CARDS = scale(3_000, 50_000)
-WRITERS = scale(3, 6)
+WRITERS = scale(4, 8)
 DURATION = scale(8.0, 90.0)
 INTERVAL = 0.2
 
@@ -31,22 +32,35 @@ def writer_process(dsn: str, seed: int, mode: str, duration: float, out) -> None
     rng = random.Random(seed)
     deadline = time.monotonic() + duration
     transactions = long_open = 0
+    victims = (psycopg2.errors.DeadlockDetected, psycopg2.errors.SerializationFailure)
     try:
         if mode == "whole":
+            # Only inserts: nothing for the others to deadlock with for the whole run.
             with writer.conn.cursor() as cur:
+                n = 0
                 while time.monotonic() < deadline:
-                    writer.batch(cur, size=5)
-                    time.sleep(0.3)
+                    n += 1
+                    cur.execute(
+                        "INSERT INTO public.res_partner (name, active, autopost_bills, "
+                        "create_date, write_date) VALUES (%s, true, 'ask', now() AT TIME ZONE "
+                        "'UTC', now() AT TIME ZONE 'UTC')", (f"whole-{seed}-{n}",))
+                    writer.counts["inserted"] += 1
+                    time.sleep(0.1)
             writer.conn.commit()
             transactions, long_open = 1, 1
         while time.monotonic() < deadline:
             if mode == "long":
-                with writer.conn.cursor() as cur:
-                    writer.batch(cur, size=rng.randint(5, 30))
-                    time.sleep(rng.uniform(4 * INTERVAL, 12 * INTERVAL))
-                    writer.batch(cur, size=rng.randint(5, 30), old_write_date=rng.random() < 0.5)
-                writer.conn.commit()
-                long_open += 1
+                try:
+                    with writer.conn.cursor() as cur:
+                        writer.batch(cur, size=rng.randint(5, 30))
+                        time.sleep(rng.uniform(4 * INTERVAL, 12 * INTERVAL))
+                        writer.batch(cur, size=rng.randint(5, 30),
+                                     old_write_date=rng.random() < 0.5)
+                    writer.conn.commit()
+                    long_open += 1
+                except victims:
+                    writer.conn.rollback()
+                    writer.counts["rolled_back"] += 1
             else:
                 writer.commit_batch(size=rng.randint(1, 25), old_write_date=rng.random() < 0.2)
                 time.sleep(rng.uniform(0, 0.05))
@@ -81,9 +95,20 @@ def test_follow_keeps_up_with_churn_and_long_transactions(make_db):
                 synced_at[stream["stream"]] = taken
 
     stop = threading.Event()
-    follower = threading.Thread(target=runner.follow, kwargs={
+    follower = threading.Thread(target=runner.follow, daemon=True, kwargs={
         "interval": INTERVAL, "stop": stop, "on_round": on_round, "on_error": errors.append})
     follower.start()
+    try:
+        _churn_until_quiet(source, target, runner, stop, follower, lock, synced_at, rounds,
+                           errors)
+    finally:
+        stop.set()
+        follower.join(timeout=60)
+
+
+def _churn_until_quiet(source, target, runner, stop, follower, lock, synced_at, rounds, errors):
+    from aba_loyalty_core import etl
+
 
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
