@@ -2,6 +2,7 @@
 //!
 //! The classes live in `aba_loyalty_core.errors` (Python allows `ConfigError(LoyaltyError,
 //! ValueError)`, which `create_exception!` cannot express); they are looked up once and cached.
+use aba_loyalty_calc::CalcError;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -9,12 +10,12 @@ use pyo3::types::PyType;
 
 /// The Python exception classes, by name in `aba_loyalty_core.errors`.
 #[derive(Clone, Copy, Debug)]
-#[allow(dead_code)] // some variants are raised only by the engine bindings
 pub enum PyExc {
     Loyalty,
     Config,
     Order,
     InsufficientPoints,
+    // Raised by the ETL bindings (src/etl.rs); kept here so that the mapping stays in one place.
     Etl,
     EtlConnection,
     EtlSourceSchema,
@@ -63,6 +64,30 @@ pub fn py_err(exc: PyExc, message: impl Into<String>) -> PyErr {
             PyRuntimeError::new_err(format!("{message} (exception class unavailable: {err})"))
         }
     })
+}
+
+/// Which Python class each calculation error becomes.
+fn class_of(error: &CalcError) -> PyExc {
+    match error {
+        CalcError::Config { .. } => PyExc::Config,
+        CalcError::Order { .. } => PyExc::Order,
+        CalcError::InsufficientPoints { .. } => PyExc::InsufficientPoints,
+        // Not the caller's input being malformed, but no result either: the base class.
+        CalcError::Overflow { .. } => PyExc::Loyalty,
+    }
+}
+
+/// A calculation error as the documented Python exception, message `"<path>: <reason>"`.
+pub fn calc_err(error: CalcError) -> PyErr {
+    py_err(class_of(&error), error.to_string())
+}
+
+/// A Python-level failure while reading input or building output (a `__str__` that raises, a
+/// failed allocation) as a `LoyaltyError`, keeping the original as its cause.
+pub fn internal_err(py: Python<'_>, context: &str, cause: PyErr) -> PyErr {
+    let err = py_err(PyExc::Loyalty, format!("{context}: {cause}"));
+    err.set_cause(py, Some(cause));
+    err
 }
 
 /// The Python class of an ETL error (its message already names the side, table or stream).

@@ -1,12 +1,21 @@
 //! Python bindings: the `aba_loyalty_core._native` extension module.
-use pyo3::prelude::*;
-
+mod batch;
+mod decimals;
+mod engine;
 mod errors;
 mod etl;
+mod gc_pause;
+mod guard;
+mod output;
+mod pyclasses;
+mod pynode;
+
+use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<engine::Engine>()?;
     etl::register(m)?;
     Ok(())
 }

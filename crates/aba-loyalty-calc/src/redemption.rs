@@ -1,0 +1,110 @@
+//! Redemption, validated before anything is computed (SPEC.md section 4.9).
+use crate::config::{Config, Program, ProgramKind, Reward, RewardMode};
+use crate::error::{CalcError, CalcResult, Domain};
+use crate::money;
+use crate::order::Order;
+use rust_decimal::Decimal;
+
+/// A valid redemption request: the card's loyalty program and the points per requested reward.
+#[derive(Debug, Clone)]
+pub struct RedemptionRequest<'c> {
+    pub program: &'c Program,
+    /// (reward id, points requested), in `redeem` order.
+    pub items: Vec<(i64, Decimal)>,
+}
+
+impl RedemptionRequest<'_> {
+    pub fn points_for(&self, reward_id: i64) -> Option<Decimal> {
+        self.items
+            .iter()
+            .find(|(id, _)| *id == reward_id)
+            .map(|(_, points)| *points)
+    }
+}
+
+fn order_error(path: String, reason: &'static str) -> CalcError {
+    Domain::Order.error(path, reason)
+}
+
+/// Checks the order's `redeem` against the config and the card; `None` when nothing is
+/// requested.
+pub fn validate<'c>(
+    config: &'c Config,
+    order: &Order,
+) -> CalcResult<Option<RedemptionRequest<'c>>> {
+    if order.redeem.is_empty() {
+        return Ok(None);
+    }
+    let Some(card) = &order.card else {
+        return Err(order_error("card".into(), "required to redeem"));
+    };
+    let program = config
+        .program(card.program_id)
+        .filter(|p| p.kind == ProgramKind::Loyalty)
+        .ok_or_else(|| {
+            order_error(
+                "card.program_id".into(),
+                "not a loyalty program of the config",
+            )
+        })?;
+
+    let mut items = Vec::with_capacity(order.redeem.len());
+    let mut total = Decimal::ZERO;
+    for (index, item) in order.redeem.iter().enumerate() {
+        let reward = program.rewards.iter().find(|r| r.id == item.reward_id);
+        let Some(reward) = reward else {
+            let path = format!("redeem[{index}].reward_id");
+            return Err(order_error(path, "not a reward of the card's program"));
+        };
+        if items.iter().any(|(id, _)| *id == item.reward_id) {
+            return Err(order_error(
+                format!("redeem[{index}].reward_id"),
+                "listed twice",
+            ));
+        }
+        check_points(config, reward, item.points)
+            .map_err(|reason| order_error(format!("redeem[{index}].points"), reason))?;
+        total = money::add(total, item.points, "redeem")?;
+        items.push((item.reward_id, item.points));
+    }
+    if total > card.points {
+        return Err(CalcError::InsufficientPoints {
+            path: "redeem".to_owned(),
+            requested: total,
+            available: card.points,
+        });
+    }
+    Ok(Some(RedemptionRequest { program, items }))
+}
+
+fn check_points(config: &Config, reward: &Reward, points: Decimal) -> Result<(), &'static str> {
+    if money::significant_scale(points) > config.points_precision {
+        return Err("more decimal places than points_precision");
+    }
+    // Loyalty rewards always carry required_points (checked with the config).
+    let required = reward.required_points.unwrap_or(Decimal::ZERO);
+    if points < required {
+        return Err("fewer than the reward's required_points");
+    }
+    if reward.mode != RewardMode::PerPoint && points != required {
+        return Err("must equal the reward's required_points");
+    }
+    Ok(())
+}
+
+/// What an applied redemption costs: required_points for percent and fixed rewards; for
+/// per_point, the discount granted / value, rounded up to points_precision.
+pub fn points_spent(
+    reward: &Reward,
+    requested: Decimal,
+    granted: Decimal,
+    precision: u32,
+) -> CalcResult<Decimal> {
+    match reward.mode {
+        RewardMode::PerPoint => {
+            let points = money::div(granted, reward.value, "points spent")?;
+            Ok(money::points_up(points, precision))
+        }
+        RewardMode::Percent | RewardMode::Fixed => Ok(requested),
+    }
+}
