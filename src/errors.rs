@@ -15,6 +15,7 @@ pub enum PyExc {
     Config,
     Order,
     InsufficientPoints,
+    // Raised by the ETL bindings (src/etl.rs); kept here so that the mapping stays in one place.
     Etl,
     EtlConnection,
     EtlSourceSchema,

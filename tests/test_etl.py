@@ -460,3 +460,15 @@ def test_activity_sync_and_validation_catch_doubled_balances(dbs):
     validation = etl.validate(source, target)
     assert sorted(d["card_id"] for d in validation["discrepancies"]) == activity["drifted_cards"]
     assert validation["alert"] is True  # 3 of 2,000 cards: 99.85 % < 99.9 %
+
+
+def test_a_delete_is_seen_even_when_a_bad_row_evens_the_counts(dbs):
+    """A rejected source row is missing from the engine: with one key deleted in the source,
+    source and engine counts are equal, yet the deleted key must go."""
+    source, target = dbs
+    _execute(source, "UPDATE loyalty_history SET issued = 'NaN' WHERE id = 11")
+    assert etl.full_load(source, target)["rows_rejected"] == 1
+    _execute(source, "DELETE FROM loyalty_history WHERE id = 12")
+    report = etl.sync(source, target, streams=["history"])
+    assert report["streams"][0]["rows_deleted"] == 1
+    assert _rows(target, "SELECT count(*) FROM aba_engine.history WHERE id IN (11, 12)") == [(0,)]
