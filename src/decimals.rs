@@ -5,9 +5,9 @@
 //! coefficient times a cached `Decimal("1E-scale")`: the product is exact (same digits, same
 //! exponent as `Decimal(str(value))`) as long as the coefficient has no more digits than the
 //! context's precision, which is checked once per call; otherwise, or if the caller's context
-//! is unusual, the constructor is used. Within one call every distinct value is built once:
-//! Decimals are immutable, so equal values share an object (equal meaning same coefficient
-//! *and* exponent, so that `str()` of a result is unaffected).
+//! is unusual, the constructor is used. Built values are kept in the engine's pool and reused
+//! by later calls: Decimals are immutable, so equal values can share an object (equal meaning
+//! same coefficient *and* exponent, so that `str()` of a result is unaffected).
 use crate::pyclasses;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -17,10 +17,16 @@ use rust_decimal::Decimal;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// Digits of the default context's precision: coefficients up to this many digits multiply
 /// exactly.
 const EXACT_DIGITS: u32 = 28;
+
+/// Distinct values remembered within one call (private table) before starting afresh.
+const CACHE_LIMIT: usize = 256;
+/// Distinct values an engine's pool holds before starting afresh (about 100 bytes each).
+const POOL_LIMIT: usize = 4096;
 
 /// `Decimal("1E-k")` for k in 0..=28, built once per interpreter.
 static UNITS: PyOnceLock<Py<PyList>> = PyOnceLock::new();
@@ -66,33 +72,82 @@ impl Hasher for KeyHasher {
     }
 }
 
-pub struct DecimalCache<'py> {
+type DecimalMap = HashMap<[u8; 16], Py<PyAny>, BuildHasherDefault<KeyHasher>>;
+
+fn new_map(capacity: usize) -> DecimalMap {
+    HashMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
+}
+
+/// Decimals shared across the calls of one engine: the values of a till repeat from order to
+/// order (prices, line amounts, zero), and a hit costs a fraction of building a Decimal.
+/// Bounded: when full it starts afresh.
+pub struct DecimalPool {
+    map: Mutex<DecimalMap>,
+}
+
+impl DecimalPool {
+    pub fn new() -> Self {
+        DecimalPool {
+            map: Mutex::new(new_map(0)),
+        }
+    }
+}
+
+/// The Decimals of one call: the engine's pool when it is free (it always is, unless a
+/// finaliser run by the garbage collector re-entered the engine from another thread while
+/// this call held the pool), a private table otherwise.
+pub struct DecimalCache<'a, 'py> {
+    py: Python<'py>,
     class: Bound<'py, PyAny>,
     /// The cached units, when the caller's decimal context makes the product exact.
     units: Option<Bound<'py, PyList>>,
-    built: HashMap<[u8; 16], Bound<'py, PyAny>, BuildHasherDefault<KeyHasher>>,
+    shared: Option<MutexGuard<'a, DecimalMap>>,
+    local: DecimalMap,
 }
 
-impl<'py> DecimalCache<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+impl<'a, 'py> DecimalCache<'a, 'py> {
+    pub fn new(py: Python<'py>, pool: &'a DecimalPool) -> PyResult<Self> {
         let class = pyclasses::decimal_class(py)?.clone();
+        // try_lock, never lock: waiting here while holding the GIL could deadlock.
+        let shared = match pool.map.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => {
+                // A panic while the pool was held: its content is still valid Decimals, but
+                // start afresh rather than reason about it.
+                let mut guard = poisoned.into_inner();
+                guard.clear();
+                Some(guard)
+            }
+            Err(TryLockError::WouldBlock) => None,
+        };
         Ok(DecimalCache {
+            py,
             units: if context_is_exact_enough(py) {
                 Some(units(py)?.clone())
             } else {
                 None
             },
             class,
-            built: HashMap::with_capacity_and_hasher(64, BuildHasherDefault::default()),
+            local: new_map(if shared.is_some() { 0 } else { 64 }),
+            shared,
         })
     }
 
     pub fn get(&mut self, value: Decimal) -> PyResult<Bound<'py, PyAny>> {
-        match self.built.entry(value.serialize()) {
-            Entry::Occupied(entry) => Ok(entry.get().clone()),
+        let py = self.py;
+        let (map, limit) = match &mut self.shared {
+            Some(guard) => (&mut **guard, POOL_LIMIT),
+            None => (&mut self.local, CACHE_LIMIT),
+        };
+        if map.len() >= limit {
+            map.clear();
+        }
+        match map.entry(value.serialize()) {
+            Entry::Occupied(entry) => Ok(entry.get().bind(py).clone()),
             Entry::Vacant(entry) => {
                 let object = build(&self.class, self.units.as_ref(), value)?;
-                Ok(entry.insert(object).clone())
+                entry.insert(object.clone().unbind());
+                Ok(object)
             }
         }
     }
@@ -108,7 +163,11 @@ fn build<'py>(
     if let Some(units) = units {
         if mantissa.unsigned_abs() < 10_u128.pow(EXACT_DIGITS) && value.scale() <= EXACT_DIGITS {
             let unit = units.get_item(value.scale() as usize)?;
-            return mantissa.into_pyobject(py)?.mul(unit);
+            // i64 converts in one C call; i128 goes through pyo3's slow path.
+            return match i64::try_from(mantissa) {
+                Ok(small) => small.into_pyobject(py)?.mul(unit),
+                Err(_) => mantissa.into_pyobject(py)?.mul(unit),
+            };
         }
     }
     class.call1((value.to_string(),))

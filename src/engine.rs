@@ -1,5 +1,7 @@
 //! `aba_loyalty_core._native.Engine`: a validated configuration and its entry points.
+use crate::decimals::DecimalPool;
 use crate::errors::{calc_err, internal_err};
+use crate::gc_pause::GcPause;
 use crate::guard::guarded;
 use crate::output::Output;
 use crate::pynode::PyNode;
@@ -16,6 +18,8 @@ const PARALLEL_THRESHOLD: usize = 256;
 #[pyclass(module = "aba_loyalty_core._native", name = "Engine", frozen)]
 pub struct Engine {
     inner: aba_loyalty_calc::Engine,
+    /// Result Decimals shared across calls (see `crate::decimals`).
+    decimals: DecimalPool,
 }
 
 #[pymethods]
@@ -25,7 +29,10 @@ impl Engine {
     fn new(config: &Bound<'_, PyAny>) -> PyResult<Self> {
         guarded("Engine()", || {
             let inner = aba_loyalty_calc::Engine::new(&PyNode(config.clone())).map_err(calc_err)?;
-            Ok(Engine { inner })
+            Ok(Engine {
+                inner,
+                decimals: DecimalPool::new(),
+            })
         })
     }
 
@@ -35,7 +42,7 @@ impl Engine {
             let py = order.py();
             let decoded = Order::decode(&PyNode(order.clone())).map_err(calc_err)?;
             let result = self.inner.evaluate(&decoded).map_err(calc_err)?;
-            let mut output = Output::new(py)?;
+            let mut output = Output::new(py, &self.decimals)?;
             output
                 .evaluation(&decoded, &result)
                 .map_err(|err| internal_err(py, "building the result", err))
@@ -80,7 +87,8 @@ impl Engine {
             if let Some(err) = decode_error {
                 return Err(calc_err(err));
             }
-            let mut output = Output::new(py)?;
+            let _paused = GcPause::new(py);
+            let mut output = Output::new(py, &self.decimals)?;
             let list = PyList::empty(py);
             for (order, evaluation) in decoded.iter().zip(&evaluations) {
                 let dict = output
@@ -117,7 +125,7 @@ impl Engine {
                 .inner
                 .evaluate_membership(partner_id, spend, as_of)
                 .map_err(calc_err)?;
-            Output::new(py)?
+            Output::new(py, &self.decimals)?
                 .membership(&membership)
                 .map_err(|err| internal_err(py, "building the result", err))
         })

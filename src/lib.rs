@@ -2,6 +2,7 @@
 mod decimals;
 mod engine;
 mod errors;
+mod gc_pause;
 mod guard;
 mod output;
 mod pyclasses;

@@ -1,6 +1,6 @@
 //! Results as Python values: dicts with interned keys, `decimal.Decimal` for money and points
 //! (see [`crate::decimals`]), aware UTC `datetime`s.
-use crate::decimals::DecimalCache;
+use crate::decimals::{DecimalCache, DecimalPool};
 use crate::pyclasses;
 use aba_loyalty_calc::result::{Evaluation, SkipReason, Status};
 use aba_loyalty_calc::{LineId, Membership, Order};
@@ -11,18 +11,18 @@ use pyo3::types::{PyDateTime, PyDict, PyList, PyString, PyTzInfo};
 use rust_decimal::Decimal;
 
 /// Builds the Python values of one call.
-pub struct Output<'py> {
+pub struct Output<'a, 'py> {
     py: Python<'py>,
-    decimals: DecimalCache<'py>,
+    decimals: DecimalCache<'a, 'py>,
     engine_name: Bound<'py, PyString>,
     utc: Option<Bound<'py, PyTzInfo>>,
 }
 
-impl<'py> Output<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+impl<'a, 'py> Output<'a, 'py> {
+    pub fn new(py: Python<'py>, pool: &'a DecimalPool) -> PyResult<Self> {
         Ok(Output {
             py,
-            decimals: DecimalCache::new(py)?,
+            decimals: DecimalCache::new(py, pool)?,
             engine_name: intern!(py, "native").clone(),
             utc: None,
         })

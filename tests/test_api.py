@@ -461,3 +461,40 @@ def test_results_are_exact_whatever_the_callers_decimal_context():
         context.traps[decimal.Inexact] = True
         assert Engine(cfg).evaluate(sale) == expected
         assert str(Engine(cfg).evaluate(sale)["lines"][0]["base"]) == "370370368.01"
+
+
+def test_datetime_inputs_keep_microseconds_offsets_and_subclasses():
+    engine = Engine(config())
+
+    class Moment(datetime):
+        pass
+
+    zones = [None, UTC, WIB, timezone(timedelta(hours=-3, minutes=-30)),
+             timezone(timedelta(hours=5, minutes=30, seconds=15))]
+    for zone in zones:
+        for kind in (datetime, Moment):
+            as_of = kind(2024, 2, 29, 23, 59, 58, 123456, tzinfo=zone)
+            expected = as_of.replace(tzinfo=UTC) if zone is None else as_of.astimezone(UTC)
+            snapshot = engine.evaluate_membership(7, 0, as_of)
+            assert snapshot["evaluated_at"] == expected, (zone, kind)
+            assert snapshot["evaluated_at"].microsecond == 123456
+            assert snapshot["valid_until"] == expected + timedelta(days=30)
+
+
+def test_evaluate_many_restores_the_garbage_collector_state():
+    import gc
+
+    engine = Engine(config())
+    orders = [order(uid=f"u{n}") for n in range(50)]
+    assert gc.isenabled()
+    engine.evaluate_many(orders)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        engine.evaluate_many(orders)
+        assert not gc.isenabled()
+        with pytest.raises(OrderError):
+            engine.evaluate_many([*orders, {"uid": ""}])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
