@@ -1,7 +1,10 @@
 //! Python bindings: the `aba_loyalty_core._native` extension module.
+mod batch;
+mod decimals;
 mod engine;
 mod errors;
 mod etl;
+mod gc_pause;
 mod guard;
 mod output;
 mod pyclasses;

@@ -1,6 +1,6 @@
 //! Results as Python values: dicts with interned keys, `decimal.Decimal` for money and points
-//! (memoised per call: Decimals are immutable, so equal values share one object), aware UTC
-//! `datetime`s.
+//! (see [`crate::decimals`]), aware UTC `datetime`s.
+use crate::decimals::{DecimalCache, DecimalPool};
 use crate::pyclasses;
 use aba_loyalty_calc::result::{Evaluation, SkipReason, Status};
 use aba_loyalty_calc::{LineId, Membership, Order};
@@ -9,37 +9,27 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyList, PyString, PyTzInfo};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
 
 /// Builds the Python values of one call.
-pub struct Output<'py> {
+pub struct Output<'a, 'py> {
     py: Python<'py>,
-    decimal_class: Bound<'py, PyAny>,
-    /// Keyed by the exact representation (mantissa and scale), so 1.5 and 1.50 stay distinct.
-    decimals: HashMap<[u8; 16], Bound<'py, PyAny>>,
+    decimals: DecimalCache<'a, 'py>,
     engine_name: Bound<'py, PyString>,
     utc: Option<Bound<'py, PyTzInfo>>,
 }
 
-impl<'py> Output<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<Self> {
+impl<'a, 'py> Output<'a, 'py> {
+    pub fn new(py: Python<'py>, pool: &'a DecimalPool) -> PyResult<Self> {
         Ok(Output {
             py,
-            decimal_class: pyclasses::decimal_class(py)?.clone(),
-            decimals: HashMap::with_capacity(64),
+            decimals: DecimalCache::new(py, pool)?,
             engine_name: intern!(py, "native").clone(),
             utc: None,
         })
     }
 
     pub fn decimal(&mut self, value: Decimal) -> PyResult<Bound<'py, PyAny>> {
-        let key = value.serialize();
-        if let Some(object) = self.decimals.get(&key) {
-            return Ok(object.clone());
-        }
-        let object = self.decimal_class.call1((value.to_string(),))?;
-        self.decimals.insert(key, object.clone());
-        Ok(object)
+        self.decimals.get(value)
     }
 
     pub fn datetime(&mut self, value: NaiveDateTime) -> PyResult<Bound<'py, PyAny>> {

@@ -33,5 +33,10 @@ pub fn is_decimal(value: &Bound<'_, PyAny>) -> bool {
     let Ok(class) = decimal_class(value.py()) else {
         return false;
     };
-    value.get_type().is(class) || value.is_instance(class).unwrap_or(false)
+    let value_type = value.get_type();
+    // Exact type first (the common case); then subclasses, without `__instancecheck__`.
+    value_type.is(class)
+        || class
+            .cast::<PyType>()
+            .is_ok_and(|class| value_type.is_subclass(class).unwrap_or(false))
 }

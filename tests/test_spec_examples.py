@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 from decimal import Decimal as D
 
 import pytest
-
 from aba_loyalty_core import Engine
 
 ABA_POINTS = {
@@ -49,7 +48,7 @@ def order(*lines: dict, **extra) -> dict:
         "uid": "pos-0001",
         "date_order": datetime(2024, 5, 10, 10, 0),
         "partner_id": 7,
-        "card": {"id": 500, "program_id": 10, "points": D("0")},
+        "card": {"id": 500, "program_id": 10, "points": D(0)},
         "membership": {
             "partner_id": 7, "tier": "gold",
             "evaluated_at": datetime(2024, 5, 1, tzinfo=timezone.utc),
@@ -66,18 +65,18 @@ def line(lid: int, qty, price, discount=0) -> dict:
             "price_unit": price, "discount": discount}
 
 
-FIRST_ORDER_LINES = (line(1, 2, D("45000"), D("10")), line(2, 1, D("30000")))
+FIRST_ORDER_LINES = (line(1, 2, D(45000), D(10)), line(2, 1, D(30000)))
 
 
 def test_points_on_base_with_gold_multiplier():
     result = Engine(config(ABA_POINTS)).evaluate(order(*FIRST_ORDER_LINES))
-    assert result["totals"] == {"base": D("120000"), "discount": D("9000"),
-                                "total": D("111000")}
-    assert result["lines"][0] == {"id": 1, "base": D("90000"), "discount": D("9000"),
-                                  "total": D("81000")}
+    assert result["totals"] == {"base": D(120000), "discount": D(9000),
+                                "total": D(111000)}
+    assert result["lines"][0] == {"id": 1, "base": D(90000), "discount": D(9000),
+                                  "total": D(81000)}
     assert result["status"] == "ok"
     assert result["points"] == {"program_id": 10, "card_id": 500, "earned": D("18.00"),
-                                "spent": D("0"), "tier": "gold", "multiplier": D("1.5")}
+                                "spent": D(0), "tier": "gold", "multiplier": D("1.5")}
     assert str(result["points"]["earned"]) == "18.00"
 
 
@@ -90,41 +89,41 @@ def test_points_on_paid_amount():
 def test_promotions_do_not_compound():
     engine = Engine(config(promotion(1, 1, reward(11, "percent", "20")),
                            promotion(2, 2, reward(21, "percent", "10"))))
-    result = engine.evaluate(order(line(1, 1, D("110000"))))
-    assert [d["amount"] for d in result["discounts"]] == [D("22000"), D("11000")]
-    assert result["totals"]["discount"] == D("33000")
-    assert result["totals"]["discount"] != D("30800")
+    result = engine.evaluate(order(line(1, 1, D(110000))))
+    assert [d["amount"] for d in result["discounts"]] == [D(22000), D(11000)]
+    assert result["totals"]["discount"] == D(33000)
+    assert result["totals"]["discount"] != D(30800)
 
 
 def test_over_discount_is_clamped_with_a_warning():
     engine = Engine(config(promotion(1, 1, reward(11, "percent", "20")),
                            promotion(3, 3, reward(31, "fixed", "100000"))))
-    result = engine.evaluate(order(line(1, 1, D("110000"))))
+    result = engine.evaluate(order(line(1, 1, D(110000))))
     assert result["discounts"] == [
-        {"program_id": 1, "reward_id": 11, "amount": D("22000"), "lines": {1: D("22000")}},
-        {"program_id": 3, "reward_id": 31, "amount": D("88000"), "lines": {1: D("88000")}},
+        {"program_id": 1, "reward_id": 11, "amount": D(22000), "lines": {1: D(22000)}},
+        {"program_id": 3, "reward_id": 31, "amount": D(88000), "lines": {1: D(88000)}},
     ]
     assert result["warnings"] == [{"code": "over_discount_clamped", "program_id": 3,
-                                   "reward_id": 31, "amount": D("12000")}]
-    assert result["totals"]["total"] == D("0")
+                                   "reward_id": 31, "amount": D(12000)}]
+    assert result["totals"]["total"] == D(0)
 
 
 def test_percent_rounded_then_allocated_pro_rata():
     engine = Engine(config(promotion(1, 1, reward(11, "percent", "10"))))
-    result = engine.evaluate(order(line(1, 1, D("10001")), line(2, 1, D("20000"))))
-    assert result["discounts"] == [{"program_id": 1, "reward_id": 11, "amount": D("3000"),
-                                    "lines": {1: D("1000"), 2: D("2000")}}]
+    result = engine.evaluate(order(line(1, 1, D(10001)), line(2, 1, D(20000))))
+    assert result["discounts"] == [{"program_id": 1, "reward_id": 11, "amount": D(3000),
+                                    "lines": {1: D(1000), 2: D(2000)}}]
 
 
 @pytest.mark.parametrize("many", [False, True])
 def test_refund_takes_back_points_toward_zero(many):
     engine = Engine(config(ABA_POINTS))
-    refund = order(line(2, -1, D("30000")), refund_of="pos-0001", uid="pos-0001-r")
+    refund = order(line(2, -1, D(30000)), refund_of="pos-0001", uid="pos-0001-r")
     result = engine.evaluate_many([refund])[0] if many else engine.evaluate(refund)
     assert result["points"]["earned"] == D("-4.50")
-    assert result["points"]["spent"] == D("0")
+    assert result["points"]["spent"] == D(0)
     assert result["discounts"] == [] and result["skipped"] == [] and result["warnings"] == []
-    assert result["totals"]["total"] == D("-30000")
+    assert result["totals"]["total"] == D(-30000)
 
 
 def test_same_order_twice_gives_the_same_result():

@@ -22,19 +22,29 @@ impl<'p, N: Node, const K: usize> Fields<'p, N, K> {
         domain: Domain,
         names: &'static [&'static str; K],
     ) -> Result<Self, CalcError> {
-        let entries = node
-            .entries()
-            .ok_or_else(|| domain.error(path.render(), expected("a mapping (dict)", node)))?;
         let mut slots: [Option<N>; K] = std::array::from_fn(|_| None);
-        for (key, value) in entries {
-            let Some(text) = N::key_text(&key) else {
-                let reason = format!("keys must be strings, got {}", N::key_type(&key));
+        // Callers usually write keys in documented order: look there first.
+        let mut expected_index = 0;
+        let visited = node.visit_entries(|key, value| {
+            let Some(text) = N::key_text(key) else {
+                let reason = format!("keys must be strings, got {}", N::key_type(key));
                 return Err(domain.error(path.render(), reason));
             };
-            match names.iter().position(|name| *name == text) {
-                Some(index) => slots[index] = Some(value),
-                None => return Err(domain.error(path.key(text).render(), "unknown key")),
-            }
+            let index = if names.get(expected_index) == Some(&text) {
+                expected_index
+            } else {
+                match names.iter().position(|name| *name == text) {
+                    Some(index) => index,
+                    None => return Err(domain.error(path.key(text).render(), "unknown key")),
+                }
+            };
+            slots[index] = Some(value);
+            expected_index = index + 1;
+            Ok(())
+        });
+        match visited {
+            Some(result) => result?,
+            None => return Err(domain.error(path.render(), expected("a mapping (dict)", node))),
         }
         Ok(Fields {
             path,

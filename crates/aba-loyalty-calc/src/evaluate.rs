@@ -3,7 +3,7 @@ use crate::allocation::{allocate, clamp};
 use crate::config::{Config, Program, ProgramKind, Reward};
 use crate::error::CalcResult;
 use crate::membership::valid_snapshot_tier;
-use crate::money::{self, MoneyRounding};
+use crate::money::{self, add_steps, sub_steps, MoneyRounding};
 use crate::order::Order;
 use crate::redemption::{self, RedemptionRequest};
 use crate::result::{
@@ -14,14 +14,14 @@ use crate::rewards::{covered_lines, reward_amount};
 use crate::rules;
 use rust_decimal::Decimal;
 
-/// The running state of one pass.
+/// The running state of one pass. Rounded money is held in currency steps (exact integers).
 struct Pass<'a> {
     config: &'a Config,
     order: &'a Order,
     rounding: MoneyRounding,
-    bases: Vec<Decimal>,
+    bases: Vec<i128>,
     /// Manual discount plus every share granted so far, per line.
-    line_discounts: Vec<Decimal>,
+    line_discounts: Vec<i128>,
     discounts: Vec<AppliedDiscount>,
     warnings: Vec<ClampWarning>,
     skipped: Vec<Skipped>,
@@ -42,8 +42,8 @@ pub fn evaluate(config: &Config, order: &Order) -> CalcResult<Evaluation> {
             Decimal::ONE_HUNDRED,
             "manual discount",
         )?;
-        bases.push(base);
-        line_discounts.push(rounding.round(manual)?);
+        bases.push(rounding.round_to_steps(base)?);
+        line_discounts.push(rounding.round_to_steps(manual)?);
     }
     let mut pass = Pass {
         config,
@@ -107,7 +107,7 @@ impl Pass<'_> {
     /// A promotion: applies when all its rules hold and at least one reward applies.
     fn promote(&mut self, program: &Program) -> CalcResult<bool> {
         for rule in &program.rules {
-            if !rules::holds(rule, &self.order.lines, &self.bases)? {
+            if !rules::holds(rule, &self.order.lines, &self.bases, self.rounding)? {
                 self.skip(program, SkipReason::Rules);
                 return Ok(false);
             }
@@ -167,24 +167,30 @@ impl Pass<'_> {
             points,
             self.rounding,
         )?;
-        if amount.is_zero() {
+        if amount == 0 {
             return Ok(None);
         }
-        let mut shares = allocate(amount, &covered, &self.bases, self.rounding)?;
+        let mut shares = allocate(amount, &covered, &self.bases)?;
         let removed = clamp(&mut shares, &covered, &self.bases, &mut self.line_discounts)?;
-        if removed > Decimal::ZERO {
+        if removed > 0 {
             self.warnings.push(ClampWarning {
                 program_id: program.id,
                 reward_id: reward.id,
-                amount: removed,
+                amount: self.rounding.from_steps(removed)?,
             });
         }
-        let granted = money::sum(shares.iter().copied(), "discount")?;
+        let granted = self
+            .rounding
+            .from_steps(money::sum_steps(shares.iter().copied(), "discount")?)?;
+        let mut lines = Vec::with_capacity(covered.len());
+        for (index, share) in covered.into_iter().zip(shares) {
+            lines.push((index, self.rounding.from_steps(share)?));
+        }
         self.discounts.push(AppliedDiscount {
             program_id: program.id,
             reward_id: reward.id,
             amount: granted,
-            lines: covered.into_iter().zip(shares).collect(),
+            lines,
         });
         Ok(Some(granted))
     }
@@ -192,31 +198,25 @@ impl Pass<'_> {
     fn finish(self) -> CalcResult<Evaluation> {
         let (status, points) = self.points()?;
         let mut lines = Vec::with_capacity(self.bases.len());
-        let mut totals = Totals {
-            base: Decimal::ZERO,
-            discount: Decimal::ZERO,
-            total: Decimal::ZERO,
-        };
+        let (mut base_total, mut discount_total) = (0, 0);
         for (&base, &discount) in self.bases.iter().zip(&self.line_discounts) {
-            let total = money::sub(base, discount, "line total")?;
-            totals.base = money::add(totals.base, base, "totals")?;
-            totals.discount = money::add(totals.discount, discount, "totals")?;
-            totals.total = money::add(totals.total, total, "totals")?;
+            base_total = add_steps(base_total, base, "totals")?;
+            discount_total = add_steps(discount_total, discount, "totals")?;
             lines.push(LineResult {
-                base,
-                discount,
-                total,
+                base: self.rounding.from_steps(base)?,
+                discount: self.rounding.from_steps(discount)?,
+                total: self
+                    .rounding
+                    .from_steps(sub_steps(base, discount, "line total")?)?,
             });
         }
-        // Totals carry the currency's places even for an order without lines.
-        let zero = self.rounding.round(Decimal::ZERO)?;
-        if self.bases.is_empty() {
-            totals = Totals {
-                base: zero,
-                discount: zero,
-                total: zero,
-            };
-        }
+        let totals = Totals {
+            base: self.rounding.from_steps(base_total)?,
+            discount: self.rounding.from_steps(discount_total)?,
+            total: self
+                .rounding
+                .from_steps(sub_steps(base_total, discount_total, "totals")?)?,
+        };
         Ok(Evaluation {
             status,
             lines,
@@ -265,6 +265,7 @@ impl Pass<'_> {
                     &self.bases,
                     &self.line_discounts,
                     refund,
+                    self.rounding,
                 )?;
                 raw = money::add(raw, money::mul(rule.amount, basis, "points")?, "points")?;
             }

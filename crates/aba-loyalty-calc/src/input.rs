@@ -22,8 +22,12 @@ pub trait Node: Sized {
     fn type_name(&self) -> String;
     /// `None` / null.
     fn is_null(&self) -> bool;
-    /// The entries of a mapping in their order; `None` when the value is not a mapping.
-    fn entries(&self) -> Option<Vec<(Self::Key, Self)>>;
+    /// Calls `visit` on each entry of a mapping, in order, stopping at the first error;
+    /// `None` when the value is not a mapping.
+    fn visit_entries<E>(
+        &self,
+        visit: impl FnMut(&Self::Key, Self) -> Result<(), E>,
+    ) -> Option<Result<(), E>>;
     /// The items of a list; `None` when the value is not a list.
     fn items(&self) -> Option<Vec<Self>>;
     /// An integer (never a boolean).

@@ -41,21 +41,119 @@ pub fn sum(
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MoneyRounding {
     step: Decimal,
+    /// `Some(places)` when the step is 10**-places ("1", "0.01"): rounding is then a plain
+    /// round to places, without the division the general case needs.
+    power_of_ten_places: Option<u32>,
 }
 
 impl MoneyRounding {
     /// `step` > 0 (validated with the config).
     pub fn new(step: Decimal) -> Self {
-        MoneyRounding { step }
+        let normalized = step.normalize();
+        let power_of_ten_places = (normalized.mantissa() == 1).then(|| normalized.scale());
+        MoneyRounding {
+            step,
+            power_of_ten_places,
+        }
     }
 
     pub fn round(&self, value: Decimal) -> CalcResult<Decimal> {
-        let steps = div(value, self.step, "money rounding")?
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
-        let mut rounded = mul(steps, self.step, "money rounding")?;
-        rounded.rescale(self.step.scale());
-        Ok(rounded)
+        self.from_steps(self.round_to_steps(value)?)
     }
+
+    /// `value` rounded half-up to the step, as a number of steps. Money that has been rounded
+    /// once is kept as steps: allocation and the clamp are then exact integer arithmetic.
+    pub fn round_to_steps(&self, value: Decimal) -> CalcResult<i128> {
+        let mut steps = match self.power_of_ten_places {
+            Some(places) => {
+                let mut rounded =
+                    value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+                rounded.rescale(places);
+                if rounded.scale() != places {
+                    return Err(overflow("money rounding"));
+                }
+                return Ok(rounded.mantissa());
+            }
+            None => div(value, self.step, "money rounding")?
+                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero),
+        };
+        // An integral value after round_dp(0): its mantissa at scale 0 is the count.
+        steps.rescale(0);
+        Ok(steps.mantissa())
+    }
+
+    /// A number of steps as money, with the step's number of decimal places.
+    pub fn from_steps(&self, steps: i128) -> CalcResult<Decimal> {
+        let mut value = match self.power_of_ten_places {
+            Some(places) => {
+                let value = Decimal::try_from_i128_with_scale(steps, places)
+                    .map_err(|_| overflow("money"))?;
+                if places == self.step.scale() {
+                    return Ok(value);
+                }
+                value
+            }
+            None => {
+                let count =
+                    Decimal::try_from_i128_with_scale(steps, 0).map_err(|_| overflow("money"))?;
+                mul(count, self.step, "money")?
+            }
+        };
+        value.rescale(self.step.scale());
+        Ok(value)
+    }
+}
+
+/// `numerator / denominator` rounded half away from zero (`denominator` != 0).
+pub fn div_round_half_up(numerator: i128, denominator: i128) -> CalcResult<i128> {
+    // 64-bit division is several times cheaper than 128-bit, and covers every real till.
+    if let (Ok(n), Ok(d)) = (i64::try_from(numerator), i64::try_from(denominator)) {
+        if n != i64::MIN && d != 0 {
+            let (quotient, remainder) = (n / d, n % d);
+            if remainder.unsigned_abs() >= d.unsigned_abs() - remainder.unsigned_abs() {
+                let away = if (n < 0) == (d < 0) { 1 } else { -1 };
+                return Ok(i128::from(quotient + away));
+            }
+            return Ok(i128::from(quotient));
+        }
+    }
+    let quotient = numerator
+        .checked_div(denominator)
+        .ok_or_else(|| overflow("allocation"))?;
+    let remainder = numerator % denominator;
+    if remainder.unsigned_abs() >= denominator.unsigned_abs() - remainder.unsigned_abs() {
+        let away = if (numerator < 0) == (denominator < 0) {
+            1
+        } else {
+            -1
+        };
+        return quotient
+            .checked_add(away)
+            .ok_or_else(|| overflow("allocation"));
+    }
+    Ok(quotient)
+}
+
+/// Checked integer helpers for money held as steps.
+pub fn add_steps(a: i128, b: i128, context: &'static str) -> CalcResult<i128> {
+    a.checked_add(b).ok_or_else(|| overflow(context))
+}
+
+pub fn sub_steps(a: i128, b: i128, context: &'static str) -> CalcResult<i128> {
+    a.checked_sub(b).ok_or_else(|| overflow(context))
+}
+
+pub fn mul_steps(a: i128, b: i128, context: &'static str) -> CalcResult<i128> {
+    a.checked_mul(b).ok_or_else(|| overflow(context))
+}
+
+pub fn sum_steps(
+    values: impl IntoIterator<Item = i128>,
+    context: &'static str,
+) -> CalcResult<i128> {
+    values
+        .into_iter()
+        .try_fold(0_i128, |acc, value| add_steps(acc, value, context))
 }
 
 /// Points rounded toward zero to `precision` places (points earned).
@@ -106,8 +204,29 @@ mod tests {
         let hundreds = MoneyRounding::new(d("100"));
         assert_eq!(hundreds.round(d("150")).unwrap(), d("200"));
         assert_eq!(hundreds.round(d("149.99")).unwrap(), d("100"));
+        let tens = MoneyRounding::new(d("10.0"));
+        assert_eq!(tens.round(d("15")).unwrap().to_string(), "20.0");
+        assert_eq!(tens.round(d("-14.9")).unwrap().to_string(), "-10.0");
         let nickels = MoneyRounding::new(d("0.05"));
         assert_eq!(nickels.round(d("1.025")).unwrap().to_string(), "1.05");
+    }
+
+    #[test]
+    fn steps_round_trip_and_divide_half_up() {
+        let cents = MoneyRounding::new(d("0.01"));
+        assert_eq!(cents.round_to_steps(d("1.005")).unwrap(), 101);
+        assert_eq!(cents.from_steps(101).unwrap().to_string(), "1.01");
+        let hundreds = MoneyRounding::new(d("100"));
+        assert_eq!(hundreds.round_to_steps(d("250")).unwrap(), 3);
+        assert_eq!(hundreds.from_steps(3).unwrap().to_string(), "300");
+        let nickels = MoneyRounding::new(d("0.05"));
+        assert_eq!(nickels.round_to_steps(d("1.024")).unwrap(), 20);
+        assert_eq!(nickels.from_steps(21).unwrap().to_string(), "1.05");
+        assert_eq!(div_round_half_up(5, 2).unwrap(), 3);
+        assert_eq!(div_round_half_up(-5, 2).unwrap(), -3);
+        assert_eq!(div_round_half_up(7, 3).unwrap(), 2);
+        assert_eq!(div_round_half_up(-7, -3).unwrap(), 2);
+        assert_eq!(div_round_half_up(8, -3).unwrap(), -3);
     }
 
     #[test]

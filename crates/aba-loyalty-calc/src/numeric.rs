@@ -36,12 +36,31 @@ pub fn from_f64(value: f64) -> Result<Decimal, Reason> {
     if value.abs() >= 1e12 {
         return Err(OUT_OF_RANGE.into());
     }
+    if let Some(exact) = short_float(value) {
+        return Ok(exact);
+    }
     // Rust's `{:e}` prints the shortest digits that round-trip, exactly as Python's repr does.
     parse(&format!("{value:e}"))
 }
 
+/// Fast path for the floats a till produces (45000.0, 12.5, 0.125): the decimal with the
+/// fewest places, up to 3, whose nearest double is `value`. Below 10**12 a double's spacing
+/// is under 10**-3, so that decimal is unique and is exactly what the shortest repr prints.
+fn short_float(value: f64) -> Option<Decimal> {
+    const SCALES: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+    for (places, scale) in SCALES.iter().enumerate() {
+        let scaled = (value * scale).round();
+        if scaled / scale == value {
+            // |scaled| < 10**15 < 2**63: the conversion is exact.
+            return Some(Decimal::new(scaled as i64, places as u32));
+        }
+    }
+    None
+}
+
 /// A decimal written as text: `[sign] digits [. digits] [e|E [sign] digits]`, surrounded by
 /// optional whitespace, with single underscores allowed between digits (as `decimal.Decimal`).
+/// No allocation: this runs for every Decimal and str an order carries.
 pub fn parse(text: &str) -> Result<Decimal, Reason> {
     let text = text.trim();
     let bytes = text.as_bytes();
@@ -50,29 +69,35 @@ pub fn parse(text: &str) -> Result<Decimal, Reason> {
         Some(b'+') => (false, &bytes[1..]),
         _ => (false, bytes),
     };
-    let lowered = rest.to_ascii_lowercase();
-    if matches!(lowered.as_slice(), b"nan" | b"snan") || lowered.starts_with(b"nan") {
-        return Err("must be a number, not NaN".into());
+    if rest.first().is_some_and(u8::is_ascii_alphabetic) {
+        return Err(special_value(rest).unwrap_or_else(|| not_numeric(text)));
     }
-    if matches!(lowered.as_slice(), b"inf" | b"infinity") {
-        return Err("must be finite".into());
-    }
-    let not_numeric = || -> Reason { format!("not a decimal number: {text:?}").into() };
 
-    // Significant digits (leading zeros dropped) and the power of ten of the last one.
-    let mut digits: Vec<u8> = Vec::with_capacity(rest.len());
+    // Significant digits (leading zeros dropped) accumulate into `coefficient`; digits beyond
+    // what it can hold only matter if non-zero (then the value is not representable).
+    let mut coefficient: u128 = 0;
+    let mut significant: u32 = 0;
+    let mut dropped_nonzero = false;
+    let mut trailing_dropped: i64 = 0;
     let mut exponent: i64 = 0;
     let mut seen_digit = false;
     let mut in_fraction = false;
-    let mut index = 0;
     let mut previous_was_digit = false;
+    let mut index = 0;
     while index < rest.len() {
         let byte = rest[index];
         match byte {
             b'0'..=b'9' => {
                 seen_digit = true;
-                if !(digits.is_empty() && byte == b'0') {
-                    digits.push(byte - b'0');
+                let digit = u128::from(byte - b'0');
+                if coefficient != 0 || digit != 0 {
+                    if significant < 38 {
+                        coefficient = coefficient * 10 + digit;
+                        significant += 1;
+                    } else {
+                        dropped_nonzero |= digit != 0;
+                        trailing_dropped += 1;
+                    }
                 }
                 if in_fraction {
                     exponent -= 1;
@@ -87,74 +112,98 @@ pub fn parse(text: &str) -> Result<Decimal, Reason> {
                 previous_was_digit = false;
             }
             b'e' | b'E' => break,
-            _ => return Err(not_numeric()),
+            _ => return Err(not_numeric(text)),
         }
         index += 1;
     }
     if !seen_digit {
-        return Err(not_numeric());
+        return Err(not_numeric(text));
     }
     if index < rest.len() {
-        // Exponent part.
-        let exp_bytes = &rest[index + 1..];
-        let (exp_negative, exp_digits) = match exp_bytes.first() {
-            Some(b'-') => (true, &exp_bytes[1..]),
-            Some(b'+') => (false, &exp_bytes[1..]),
-            _ => (false, exp_bytes),
-        };
-        if exp_digits.is_empty() || !exp_digits.iter().all(u8::is_ascii_digit) {
-            return Err(not_numeric());
-        }
-        let mut value: i64 = 0;
-        for digit in exp_digits {
-            // Saturate: any exponent this large is out of range or zero anyway.
-            value = value
-                .saturating_mul(10)
-                .saturating_add(i64::from(digit - b'0'));
-        }
-        exponent = if exp_negative {
-            exponent.saturating_sub(value)
-        } else {
-            exponent.saturating_add(value)
-        };
+        exponent = exponent
+            .saturating_add(parse_exponent(&rest[index + 1..]).ok_or_else(|| not_numeric(text))?);
     }
-    build(negative, &mut digits, exponent)
+    // Digits that did not fit count as powers of ten (they were all zero, or we refuse below).
+    exponent = exponent.saturating_add(trailing_dropped);
+    if dropped_nonzero {
+        return Err(
+            if (i64::from(significant) + exponent) > LIMIT_INTEGER_DIGITS {
+                OUT_OF_RANGE.into()
+            } else {
+                "not exactly representable (too many significant digits)".into()
+            },
+        );
+    }
+    build(negative, coefficient, significant, exponent)
 }
 
-/// digits x 10**exponent, exactly, or the reason it cannot be.
-fn build(negative: bool, digits: &mut Vec<u8>, mut exponent: i64) -> Result<Decimal, Reason> {
-    if digits.is_empty() {
+fn not_numeric(text: &str) -> Reason {
+    format!("not a decimal number: {text:?}").into()
+}
+
+/// NaN and infinities, in any case, as `decimal.Decimal` spells them.
+fn special_value(rest: &[u8]) -> Option<Reason> {
+    let is = |word: &[u8]| rest.eq_ignore_ascii_case(word);
+    let starts =
+        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+    if starts(b"nan") || starts(b"snan") {
+        Some("must be a number, not NaN".into())
+    } else if is(b"inf") || is(b"infinity") {
+        Some("must be finite".into())
+    } else {
+        None
+    }
+}
+
+fn parse_exponent(bytes: &[u8]) -> Option<i64> {
+    let (negative, digits) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        Some(b'+') => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // Saturate: any exponent this large is out of range or zero anyway.
+    let value = digits.iter().fold(0_i64, |acc, digit| {
+        acc.saturating_mul(10)
+            .saturating_add(i64::from(digit - b'0'))
+    });
+    Some(if negative { -value } else { value })
+}
+
+/// coefficient x 10**exponent (`significant` digits), exactly, or the reason it cannot be.
+fn build(
+    negative: bool,
+    mut coefficient: u128,
+    significant: u32,
+    mut exponent: i64,
+) -> Result<Decimal, Reason> {
+    if coefficient == 0 {
         return Ok(Decimal::ZERO);
     }
-    let integer_digits = (digits.len() as i64).saturating_add(exponent);
+    let integer_digits = i64::from(significant).saturating_add(exponent);
     if integer_digits > LIMIT_INTEGER_DIGITS {
         return Err(OUT_OF_RANGE.into());
     }
     // Trailing zeros of the fraction carry no value; drop them before judging the scale.
-    while exponent < 0 && digits.last() == Some(&0) {
-        digits.pop();
+    while exponent < 0 && coefficient.is_multiple_of(10) {
+        coefficient /= 10;
         exponent += 1;
     }
     if exponent < -MAX_SCALE {
         return Err("more than 28 decimal places".into());
     }
-    let mut mantissa: i128 = 0;
-    for digit in digits.iter() {
-        mantissa = mantissa * 10 + i128::from(*digit);
-    }
-    // integer_digits <= 12 and scale <= 28 bound the digits to 40; i128 holds 38, so check.
     let mut scale = 0_u32;
     if exponent > 0 {
-        for _ in 0..exponent {
-            mantissa *= 10;
-        }
+        // integer_digits <= 12, so this multiplies at most to 10**12.
+        coefficient *= 10_u128.pow(exponent as u32);
     } else {
         scale = (-exponent) as u32;
     }
-    if negative {
-        mantissa = -mantissa;
-    }
-    Decimal::try_from_i128_with_scale(mantissa, scale)
+    let mantissa = i128::try_from(coefficient)
+        .map_err(|_| Reason::from("not exactly representable (too many significant digits)"))?;
+    Decimal::try_from_i128_with_scale(if negative { -mantissa } else { mantissa }, scale)
         .map_err(|_| Reason::from("not exactly representable (too many significant digits)"))
 }
 
@@ -198,6 +247,12 @@ mod tests {
         assert!(parse("1E+999999999999999999999").is_err());
         assert!(parse("1e-29").is_err());
         assert!(parse("0.1234567890123456789012345678").is_ok());
+        assert!(parse("12345678901.12345678901234567890123456789").is_err());
+        assert_eq!(
+            parse("100000000000.000000000000000000000000000000000").unwrap(),
+            d("100000000000")
+        );
+        assert!(parse("sNaN").is_err() && parse("-nan123").is_err() && parse("infx").is_err());
     }
 
     #[test]
@@ -209,6 +264,31 @@ mod tests {
         assert!(from_f64(f64::INFINITY).is_err());
         assert!(from_f64(1e12).is_err());
         assert_eq!(from_f64(-2.5).unwrap(), d("-2.5"));
+        assert_eq!(from_f64(45000.0).unwrap(), d("45000"));
+        assert_eq!(from_f64(0.125).unwrap(), d("0.125"));
+        assert_eq!(from_f64(0.1 + 0.2).unwrap(), d("0.30000000000000004"));
+        assert_eq!(from_f64(999999999999.999).unwrap(), d("999999999999.999"));
+        assert_eq!(from_f64(1234.5678).unwrap(), d("1234.5678"));
+    }
+
+    #[test]
+    fn float_fast_path_agrees_with_the_shortest_repr() {
+        // A deterministic spread of till-like and awkward floats.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let cents = (state >> 24) % 100_000_000_000_000;
+            let places = (state >> 8) % 6;
+            let value = cents as f64 / 10f64.powi(places as i32);
+            let value = if state & 1 == 1 { -value } else { value };
+            if value.abs() >= 1e12 {
+                continue;
+            }
+            let slow = parse(&format!("{value:e}")).unwrap();
+            assert_eq!(from_f64(value).unwrap(), slow, "{value:e}");
+        }
     }
 
     #[test]

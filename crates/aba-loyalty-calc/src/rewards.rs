@@ -25,16 +25,17 @@ pub fn covered_lines(reward: &Reward, lines: &[Line]) -> Vec<usize> {
     }
 }
 
-/// The reward's amount before allocation: computed, capped at max_amount (when > 0), rounded
-/// half-up. `points` is what a per_point redemption requested.
+/// The reward's amount before allocation, in currency steps: computed, capped at max_amount
+/// (when > 0), rounded half-up. `points` is what a per_point redemption requested; `bases`
+/// are in steps.
 pub fn reward_amount(
     reward: &Reward,
     covered: &[usize],
     lines: &[Line],
-    bases: &[Decimal],
+    bases: &[i128],
     points: Decimal,
     rounding: MoneyRounding,
-) -> CalcResult<Decimal> {
+) -> CalcResult<i128> {
     let raw = match reward.mode {
         RewardMode::Percent => {
             // Multiply first, divide last.
@@ -42,7 +43,10 @@ pub fn reward_amount(
                 Applicability::Cheapest => covered
                     .first()
                     .map_or(Decimal::ZERO, |&index| lines[index].price_unit),
-                _ => money::sum(covered.iter().map(|&i| bases[i]), "reward base")?,
+                _ => rounding.from_steps(money::sum_steps(
+                    covered.iter().map(|&i| bases[i]),
+                    "reward base",
+                )?)?,
             };
             money::div(
                 money::mul(reward.value, of, "percent reward")?,
@@ -58,5 +62,5 @@ pub fn reward_amount(
     } else {
         raw
     };
-    rounding.round(capped)
+    rounding.round_to_steps(capped)
 }

@@ -2,7 +2,7 @@
 //! it contributes to points.
 use crate::config::{PointsBasis, ProductFilter, Rule, RuleMode};
 use crate::error::CalcResult;
-use crate::money;
+use crate::money::{self, add_steps, sub_steps, MoneyRounding};
 use crate::order::Line;
 use rust_decimal::Decimal;
 
@@ -19,16 +19,22 @@ pub fn matching_lines<'a>(
 }
 
 /// A rule holds when at least one line qualifies, Σ qty >= min_qty and Σ base >= min_amount.
-pub fn holds(rule: &Rule, lines: &[Line], bases: &[Decimal]) -> CalcResult<bool> {
+/// `bases` are in currency steps.
+pub fn holds(
+    rule: &Rule,
+    lines: &[Line],
+    bases: &[i128],
+    rounding: MoneyRounding,
+) -> CalcResult<bool> {
     let mut any = false;
     let mut qty = Decimal::ZERO;
-    let mut base = Decimal::ZERO;
+    let mut base = 0;
     for index in matching_lines(&rule.filter, lines) {
         any = true;
         qty = money::add(qty, lines[index].qty, "rule quantity")?;
-        base = money::add(base, bases[index], "rule amount")?;
+        base = add_steps(base, bases[index], "rule amount")?;
     }
-    Ok(any && qty >= rule.min_qty && base >= rule.min_amount)
+    Ok(any && qty >= rule.min_qty && rounding.from_steps(base)? >= rule.min_amount)
 }
 
 /// What a rule multiplies its amount by for points: 1 per order, Σ qty per unit, Σ base (or
@@ -38,11 +44,12 @@ pub fn points_basis(
     rule: &Rule,
     basis: PointsBasis,
     lines: &[Line],
-    bases: &[Decimal],
-    line_discounts: &[Decimal],
+    bases: &[i128],
+    line_discounts: &[i128],
     refund: bool,
+    rounding: MoneyRounding,
 ) -> CalcResult<Decimal> {
-    if !refund && !holds(rule, lines, bases)? {
+    if !refund && !holds(rule, lines, bases, rounding)? {
         return Ok(Decimal::ZERO);
     }
     let qualifying = matching_lines(&rule.filter, lines);
@@ -50,16 +57,16 @@ pub fn points_basis(
         RuleMode::Order if refund => Ok(Decimal::ZERO),
         RuleMode::Order => Ok(Decimal::ONE),
         RuleMode::Unit => money::sum(qualifying.map(|i| lines[i].qty), "rule quantity"),
-        RuleMode::Money => match basis {
-            PointsBasis::Base => money::sum(qualifying.map(|i| bases[i]), "rule amount"),
-            PointsBasis::Paid => {
-                let mut paid = Decimal::ZERO;
-                for index in qualifying {
-                    let line_paid = money::sub(bases[index], line_discounts[index], "paid amount")?;
-                    paid = money::add(paid, line_paid, "paid amount")?;
-                }
-                Ok(paid)
+        RuleMode::Money => {
+            let mut steps = 0;
+            for index in qualifying {
+                let amount = match basis {
+                    PointsBasis::Base => bases[index],
+                    PointsBasis::Paid => sub_steps(bases[index], line_discounts[index], "paid")?,
+                };
+                steps = add_steps(steps, amount, "rule amount")?;
             }
-        },
+            rounding.from_steps(steps)
+        }
     }
 }

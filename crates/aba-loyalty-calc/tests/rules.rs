@@ -1,0 +1,639 @@
+//! One test (or a few) per rule of SPEC.md section 4 and INTERPRETATION.md, on small configs.
+mod common;
+use aba_loyalty_calc::result::{SkipReason, Skipped, Status};
+use aba_loyalty_calc::value::Value;
+use aba_loyalty_calc::{CalcError, Engine};
+use chrono::NaiveDate;
+use common::*;
+
+fn skipped(program_id: i64, reason: SkipReason) -> Skipped {
+    Skipped { program_id, reason }
+}
+
+fn with_rules(mut program: Value, rules: Vec<Value>) -> Value {
+    program.set("rules", Value::List(rules));
+    program
+}
+
+fn rule(id: i64, mode: &str, amount: &str, extra: Vec<(&str, Value)>) -> Value {
+    let mut rule = Value::map([
+        ("id", Value::Int(id)),
+        ("mode", s(mode)),
+        ("amount", dec(amount)),
+    ]);
+    for (key, value) in extra {
+        rule.set(key, value);
+    }
+    rule
+}
+
+fn with(mut value: Value, key: &str, item: Value) -> Value {
+    value.set(key, item);
+    value
+}
+
+fn sale(lines: Vec<Value>) -> Value {
+    with(order(lines), "card", Value::Null)
+}
+
+// -- 4.1 base and manual discount --------------------------------------------------------------
+
+#[test]
+fn base_and_manual_discount_round_half_up() {
+    let config = config(vec![]);
+    let result = run(&config, &sale(vec![line(1, "1.5", "333", "10")])).unwrap();
+    // 499.5 -> 500; 10% of 500 = 50.
+    assert_eq!(result.lines[0].base, d("500"));
+    assert_eq!(result.lines[0].discount, d("50"));
+    assert_eq!(result.lines[0].total, d("450"));
+}
+
+#[test]
+fn rounding_to_hundreds_and_cents() {
+    let mut hundreds = config(vec![]);
+    hundreds.set(
+        "currency",
+        Value::map([("code", s("IDR")), ("rounding", s("100"))]),
+    );
+    let result = run(&hundreds, &sale(vec![line(1, "1", "12350", "0")])).unwrap();
+    assert_eq!(result.lines[0].base, d("12400"));
+    let mut cents = config(vec![]);
+    cents.set(
+        "currency",
+        Value::map([("code", s("EUR")), ("rounding", s("0.01"))]),
+    );
+    let result = run(&cents, &sale(vec![line(1, "3", "0.335", "0")])).unwrap();
+    assert_eq!(result.lines[0].base.to_string(), "1.01");
+}
+
+// -- 4.2 eligibility and visiting order ----------------------------------------------------------
+
+#[test]
+fn programs_are_visited_by_sequence_then_id() {
+    let config = config(vec![
+        promotion(3, 2, reward(31, "fixed", "10", "order")),
+        promotion(2, 2, reward(21, "fixed", "20", "order")),
+        promotion(1, 5, reward(11, "fixed", "30", "order")),
+    ]);
+    let result = run(&config, &sale(vec![line(1, "1", "1000", "0")])).unwrap();
+    let ids: Vec<i64> = result.discounts.iter().map(|d| d.program_id).collect();
+    assert_eq!(ids, vec![2, 3, 1]);
+}
+
+#[test]
+fn inactive_or_out_of_date_programs_are_skipped_with_reason_date() {
+    let inactive = with(
+        promotion(1, 1, reward(11, "fixed", "10", "order")),
+        "active",
+        Value::Bool(false),
+    );
+    let future = with(
+        promotion(2, 2, reward(21, "fixed", "10", "order")),
+        "date_from",
+        Value::Date(NaiveDate::from_ymd_opt(2024, 5, 11).unwrap()),
+    );
+    let last_day = with(
+        promotion(3, 3, reward(31, "fixed", "10", "order")),
+        "date_to",
+        s("2024-05-10"),
+    );
+    let result = run(
+        &config(vec![inactive, future, last_day]),
+        &sale(vec![line(1, "1", "1000", "0")]),
+    )
+    .unwrap();
+    assert_eq!(
+        result.skipped,
+        vec![skipped(1, SkipReason::Date), skipped(2, SkipReason::Date)]
+    );
+    assert_eq!(result.discounts.len(), 1, "date_to is inclusive");
+}
+
+#[test]
+fn the_utc_date_decides_eligibility() {
+    let from_may_10 = with(
+        promotion(1, 1, reward(11, "fixed", "10", "order")),
+        "date_from",
+        s("2024-05-10"),
+    );
+    // 05:00 on the 10th in UTC+07:00 is still the 9th in UTC.
+    let order = with(
+        sale(vec![line(1, "1", "1000", "0")]),
+        "date_order",
+        s("2024-05-10T05:00:00+07:00"),
+    );
+    let result = run(&config(vec![from_may_10]), &order).unwrap();
+    assert_eq!(result.skipped, vec![skipped(1, SkipReason::Date)]);
+}
+
+// -- 4.3 rules ----------------------------------------------------------------------------------
+
+#[test]
+fn rules_check_quantity_and_amount_on_qualifying_lines() {
+    let min_qty = with_rules(
+        promotion(1, 1, reward(11, "fixed", "10", "order")),
+        vec![rule(
+            1,
+            "unit",
+            "1",
+            vec![("product_ids", ids(&[10])), ("min_qty", dec("3"))],
+        )],
+    );
+    let min_amount = with_rules(
+        promotion(2, 2, reward(21, "fixed", "10", "order")),
+        vec![rule(
+            2,
+            "money",
+            "1",
+            vec![("category_ids", ids(&[1])), ("min_amount", dec("5000"))],
+        )],
+    );
+    let no_line = with_rules(
+        promotion(3, 3, reward(31, "fixed", "10", "order")),
+        vec![rule(3, "order", "1", vec![("product_ids", ids(&[999]))])],
+    );
+    let config = config(vec![min_qty, min_amount, no_line]);
+    // Line 1 is product 10 (qty 2), line 2 product 20 (qty 5): product 10 has only 2 units.
+    let result = run(
+        &config,
+        &sale(vec![line(1, "2", "1000", "50"), line(2, "5", "1000", "0")]),
+    )
+    .unwrap();
+    // min_amount is checked on base amounts (7000), not on discounted ones (6000).
+    assert_eq!(result.discounts.len(), 1);
+    assert_eq!(result.discounts[0].program_id, 2);
+    assert_eq!(
+        result.skipped,
+        vec![skipped(1, SkipReason::Rules), skipped(3, SkipReason::Rules)]
+    );
+}
+
+// -- 4.4 covered lines ----------------------------------------------------------------------------
+
+#[test]
+fn cheapest_takes_one_unit_of_the_lowest_price_first_on_ties() {
+    let cheapest = promotion(1, 1, reward(11, "percent", "50", "cheapest"));
+    let result = run(
+        &config(vec![cheapest]),
+        &sale(vec![
+            line(1, "3", "800", "0"),
+            line(2, "2", "500", "0"),
+            line(3, "1", "500", "0"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(result.discounts[0].amount, d("250"));
+    assert_eq!(result.discounts[0].lines, vec![(1, d("250"))]);
+}
+
+#[test]
+fn specific_covers_matching_lines_and_skips_when_none_match() {
+    let specific = with(
+        reward(11, "percent", "10", "specific"),
+        "category_ids",
+        ids(&[1]),
+    );
+    let none = with(
+        reward(21, "fixed", "100", "specific"),
+        "product_ids",
+        ids(&[999]),
+    );
+    let config = config(vec![promotion(1, 1, specific), promotion(2, 2, none)]);
+    let mut other = line(2, "1", "5000", "0");
+    other.set("category_ids", ids(&[2]));
+    let result = run(&config, &sale(vec![line(1, "1", "1000", "0"), other])).unwrap();
+    assert_eq!(result.discounts.len(), 1);
+    assert_eq!(result.discounts[0].lines, vec![(0, d("100"))]);
+    assert_eq!(result.skipped, vec![skipped(2, SkipReason::Rules)]);
+}
+
+// -- 4.5 amounts --------------------------------------------------------------------------------
+
+#[test]
+fn max_amount_caps_before_rounding() {
+    let capped = with(
+        reward(11, "percent", "50", "order"),
+        "max_amount",
+        dec("1234.4"),
+    );
+    let result = run(
+        &config(vec![promotion(1, 1, capped)]),
+        &sale(vec![line(1, "1", "10000", "0")]),
+    )
+    .unwrap();
+    assert_eq!(result.discounts[0].amount, d("1234"));
+}
+
+#[test]
+fn a_reward_rounding_to_zero_does_not_apply() {
+    let tiny = promotion(1, 1, reward(11, "percent", "1", "order"));
+    let result = run(&config(vec![tiny]), &sale(vec![line(1, "1", "40", "0")])).unwrap();
+    assert!(result.discounts.is_empty());
+    assert_eq!(result.skipped, vec![skipped(1, SkipReason::Rules)]);
+}
+
+#[test]
+fn a_promotion_without_rewards_does_not_apply() {
+    let mut empty = promotion(1, 1, reward(11, "fixed", "1", "order"));
+    empty.set("rewards", Value::list([]));
+    let result = run(&config(vec![empty]), &sale(vec![line(1, "1", "40", "0")])).unwrap();
+    assert_eq!(result.skipped, vec![skipped(1, SkipReason::Rules)]);
+}
+
+// -- 4.7 clamp ------------------------------------------------------------------------------------
+
+#[test]
+fn manual_discount_counts_toward_the_clamp_and_zero_grants_still_apply() {
+    let config = config(vec![
+        promotion(1, 1, reward(11, "fixed", "500", "order")),
+        promotion(2, 2, reward(21, "fixed", "500", "order")),
+    ]);
+    let result = run(&config, &sale(vec![line(1, "1", "1000", "60")])).unwrap();
+    // 600 manual + 400 granted of 500 (100 removed) + 0 of 500.
+    assert_eq!(result.discounts[0].amount, d("400"));
+    assert_eq!(result.discounts[1].amount, d("0"));
+    assert_eq!(result.warnings.len(), 2);
+    assert_eq!(result.warnings[0].amount, d("100"));
+    assert_eq!(result.warnings[1].amount, d("500"));
+    assert_eq!(result.totals.total, d("0"));
+}
+
+// -- 4.8 exclusive --------------------------------------------------------------------------------
+
+#[test]
+fn exclusive_stops_later_promotions_and_redemptions_but_not_earning() {
+    let exclusive = with(
+        promotion(1, 1, reward(11, "percent", "10", "order")),
+        "exclusive",
+        Value::Bool(true),
+    );
+    let later = promotion(2, 2, reward(21, "percent", "10", "order"));
+    let loyalty = loyalty_program(vec![with(
+        reward(101, "fixed", "1000", "order"),
+        "required_points",
+        dec("5"),
+    )]);
+    let mut order = order(vec![line(1, "1", "100000", "0")]);
+    order.set("card", card("10"));
+    order.set(
+        "redeem",
+        Value::list([Value::map([
+            ("reward_id", Value::Int(101)),
+            ("points", dec("5")),
+        ])]),
+    );
+    let result = run(&config(vec![exclusive, later, loyalty]), &order).unwrap();
+    assert_eq!(
+        result.skipped,
+        vec![
+            skipped(2, SkipReason::Exclusive),
+            skipped(10, SkipReason::Exclusive)
+        ]
+    );
+    let points = result.points.unwrap();
+    assert_eq!(points.spent, d("0"));
+    assert_eq!(points.earned, d("15.00"));
+}
+
+#[test]
+fn an_exclusive_promotion_that_does_not_apply_stops_nothing() {
+    let exclusive = with_rules(
+        with(
+            promotion(1, 1, reward(11, "percent", "10", "order")),
+            "exclusive",
+            Value::Bool(true),
+        ),
+        vec![rule(1, "money", "1", vec![("min_amount", dec("1000000"))])],
+    );
+    let later = promotion(2, 2, reward(21, "percent", "10", "order"));
+    let result = run(
+        &config(vec![exclusive, later]),
+        &sale(vec![line(1, "1", "1000", "0")]),
+    )
+    .unwrap();
+    assert_eq!(result.discounts.len(), 1);
+    assert_eq!(result.skipped, vec![skipped(1, SkipReason::Rules)]);
+}
+
+// -- 4.9 redemption ----------------------------------------------------------------------------
+
+fn redeeming(points: &str, items: Vec<(i64, &str)>) -> Value {
+    let mut order = order(vec![line(1, "1", "100000", "0")]);
+    order.set("card", card(points));
+    order.set(
+        "redeem",
+        Value::List(
+            items
+                .into_iter()
+                .map(|(id, p)| Value::map([("reward_id", Value::Int(id)), ("points", dec(p))]))
+                .collect(),
+        ),
+    );
+    order
+}
+
+fn redemption_config() -> Value {
+    config(vec![loyalty_program(vec![
+        with(
+            reward(101, "per_point", "300", "order"),
+            "required_points",
+            dec("0.01"),
+        ),
+        with(
+            with(
+                reward(102, "per_point", "100", "order"),
+                "required_points",
+                dec("1"),
+            ),
+            "max_amount",
+            dec("250"),
+        ),
+        with(
+            reward(103, "fixed", "1000", "order"),
+            "required_points",
+            dec("10"),
+        ),
+    ])])
+}
+
+#[test]
+fn per_point_spends_what_it_granted_rounded_up() {
+    let result = run(&redemption_config(), &redeeming("100", vec![(102, "7")])).unwrap();
+    // 7 x 100 = 700 capped at 250; 250 / 100 = 2.5 points.
+    assert_eq!(result.discounts[0].amount, d("250"));
+    assert_eq!(result.points.unwrap().spent, d("2.50"));
+    let result = run(&redemption_config(), &redeeming("100", vec![(101, "0.01")])).unwrap();
+    // 0.01 x 300 = 3 -> spent 3 / 300 = 0.01.
+    assert_eq!(result.points.unwrap().spent, d("0.01"));
+}
+
+#[test]
+fn redemptions_apply_in_program_reward_order() {
+    let result = run(
+        &redemption_config(),
+        &redeeming("100", vec![(103, "10"), (101, "1")]),
+    )
+    .unwrap();
+    let order: Vec<i64> = result.discounts.iter().map(|d| d.reward_id).collect();
+    assert_eq!(order, vec![101, 103]);
+    assert_eq!(result.points.unwrap().spent, d("11.00"));
+}
+
+#[test]
+fn redemption_errors() {
+    let config = redemption_config();
+    let message = |order: &Value| order_error(&config, order);
+    assert!(message(&redeeming("100", vec![(999, "1")])).starts_with("redeem[0].reward_id:"));
+    assert!(message(&redeeming("100", vec![(101, "1"), (101, "2")]))
+        .starts_with("redeem[1].reward_id:"));
+    assert!(message(&redeeming("100", vec![(101, "1.001")])).starts_with("redeem[0].points:"));
+    assert!(message(&redeeming("100", vec![(103, "11")])).starts_with("redeem[0].points:"));
+    assert!(message(&redeeming("100", vec![(103, "9")])).starts_with("redeem[0].points:"));
+    match run(&config, &redeeming("10", vec![(103, "10"), (101, "0.5")])) {
+        Err(CalcError::InsufficientPoints {
+            requested,
+            available,
+            ..
+        }) => {
+            assert_eq!((requested, available), (d("10.5"), d("10")));
+        }
+        other => panic!("expected InsufficientPoints, got {other:?}"),
+    }
+    let mut no_card = redeeming("10", vec![(101, "1")]);
+    no_card.set("card", Value::Null);
+    assert!(message(&no_card).starts_with("card:"));
+    let mut foreign = redeeming("10", vec![(101, "1")]);
+    foreign
+        .get_mut("card")
+        .unwrap()
+        .set("program_id", Value::Int(77));
+    assert!(message(&foreign).starts_with("card.program_id:"));
+}
+
+#[test]
+fn an_ineligible_loyalty_program_validates_then_is_skipped() {
+    let mut config = redemption_config();
+    let program = config.get_mut("programs").unwrap().at_mut(0).unwrap();
+    program.set("date_to", s("2024-01-01"));
+    let result = run(&config, &redeeming("100", vec![(101, "1")])).unwrap();
+    assert_eq!(result.skipped, vec![skipped(10, SkipReason::Date)]);
+    assert!(result.points.is_none());
+    assert!(run(&config, &redeeming("100", vec![(999, "1")])).is_err());
+}
+
+#[test]
+fn a_requested_reward_that_does_not_apply_is_skipped_once() {
+    let config = config(vec![loyalty_program(vec![
+        with(
+            with(
+                reward(101, "fixed", "10", "specific"),
+                "product_ids",
+                ids(&[999]),
+            ),
+            "required_points",
+            dec("1"),
+        ),
+        with(
+            with(
+                reward(102, "fixed", "10", "specific"),
+                "product_ids",
+                ids(&[998]),
+            ),
+            "required_points",
+            dec("1"),
+        ),
+    ])]);
+    let result = run(&config, &redeeming("100", vec![(101, "1"), (102, "1")])).unwrap();
+    assert_eq!(result.skipped, vec![skipped(10, SkipReason::Rules)]);
+    assert_eq!(result.points.unwrap().spent, d("0.00"));
+}
+
+// -- 4.10 points --------------------------------------------------------------------------------
+
+#[test]
+fn unit_and_order_rules_earn_and_conditions_gate_them() {
+    let program = with_rules(
+        loyalty_program(vec![]),
+        vec![
+            rule(1, "order", "5", vec![]),
+            rule(2, "unit", "0.5", vec![("product_ids", ids(&[10]))]),
+            rule(3, "money", "1", vec![("min_amount", dec("1000000"))]),
+        ],
+    );
+    let result = run(
+        &config(vec![program]),
+        &order(vec![line(1, "3", "1000", "0")]),
+    )
+    .unwrap();
+    // (5 + 1.5) x 1.5 (gold) = 9.75; the money rule does not hold.
+    assert_eq!(result.points.unwrap().earned, d("9.75"));
+}
+
+#[test]
+fn points_are_rounded_down_to_the_precision() {
+    let mut config = config(vec![loyalty_program(vec![])]);
+    config.set("points_precision", Value::Int(0));
+    let result = run(&config, &order(vec![line(1, "1", "19999", "0")])).unwrap();
+    // 1.9999 x 1.5 = 2.99985 -> 2.
+    assert_eq!(result.points.unwrap().earned.to_string(), "2");
+}
+
+#[test]
+fn membership_snapshot_validity() {
+    let config = config(vec![loyalty_program(vec![])]);
+    let base = order(vec![line(1, "1", "100000", "0")]);
+    let pending = |order: &Value| {
+        let result = run(&config, order).unwrap();
+        let points = result.points.unwrap();
+        (result.status, points.earned, points.tier, points.multiplier)
+    };
+    assert_eq!(
+        pending(&base),
+        (Status::Ok, d("15"), Some("gold".into()), d("1.5"))
+    );
+    let mut other_partner = base.clone();
+    other_partner.set("partner_id", Value::Int(8));
+    let mut no_partner = base.clone();
+    no_partner.set("partner_id", Value::Null);
+    let mut expired = base.clone();
+    expired.set("date_order", s("2024-05-31T00:00:01"));
+    let mut edge = base.clone();
+    edge.set("date_order", s("2024-05-31T00:00:00"));
+    let mut unknown_tier = base.clone();
+    unknown_tier
+        .get_mut("membership")
+        .unwrap()
+        .set("tier", s("platinum"));
+    for order in [&other_partner, &no_partner, &expired, &unknown_tier] {
+        assert_eq!(
+            pending(order),
+            (Status::PendingMembership, d("0"), None, d("1"))
+        );
+    }
+    assert_eq!(pending(&edge).0, Status::Ok, "valid_until is inclusive");
+}
+
+#[test]
+fn refunds_skip_promotions_and_conditions_and_order_rules() {
+    let program = with_rules(
+        loyalty_program(vec![]),
+        vec![
+            rule(1, "order", "5", vec![]),
+            rule(2, "money", "0.001", vec![("min_amount", dec("1000000"))]),
+            rule(3, "unit", "1", vec![("product_ids", ids(&[999]))]),
+        ],
+    );
+    let config = config(vec![
+        program,
+        promotion(1, 1, reward(11, "percent", "10", "order")),
+    ]);
+    let mut refund = order(vec![line(1, "-2", "1000", "10")]);
+    refund.set("refund_of", s("pos-0"));
+    let result = run(&config, &refund).unwrap();
+    assert!(result.discounts.is_empty() && result.skipped.is_empty());
+    // -2000 x 0.001 x 1.5 = -3; the manual discount still shows on the line.
+    assert_eq!(result.points.unwrap().earned, d("-3"));
+    assert_eq!(result.lines[0].discount, d("-200"));
+    assert_eq!(result.totals.total, d("-1800"));
+}
+
+// -- evaluate_membership -------------------------------------------------------------------------
+
+#[test]
+fn evaluate_membership_picks_the_highest_rank_first_listed() {
+    let mut config = config(vec![]);
+    let tiers = config.get_mut("tiers").unwrap();
+    if let Value::List(items) = tiers {
+        items.push(Value::map([
+            ("code", s("gold2")),
+            ("rank", Value::Int(2)),
+            ("multiplier", s("3")),
+            ("min_spend", s("0")),
+        ]));
+    }
+    let engine = Engine::new(&&config).unwrap();
+    let at = NaiveDate::from_ymd_opt(2024, 5, 1)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    let snapshot = engine.evaluate_membership(7, d("100"), at).unwrap();
+    assert_eq!(snapshot.tier.as_deref(), Some("gold2"));
+    assert_eq!(snapshot.valid_until, at + chrono::Duration::days(30));
+    let snapshot = engine.evaluate_membership(7, d("9000000"), at).unwrap();
+    assert_eq!(snapshot.tier.as_deref(), Some("gold"));
+}
+
+// -- validation -------------------------------------------------------------------------------
+
+#[test]
+fn config_errors_name_the_field_in_documented_order() {
+    let mut bad = config(vec![promotion(1, 1, reward(11, "percent", "150", "order"))]);
+    assert_eq!(
+        config_error(&bad),
+        "programs[0].rewards[0].value: a percent must be in (0, 100]"
+    );
+    bad.set("points_precision", Value::Int(9));
+    assert_eq!(
+        config_error(&bad),
+        "points_precision: must be an int in [0, 6]"
+    );
+    let dup = config(vec![
+        promotion(1, 1, reward(11, "fixed", "1", "order")),
+        promotion(2, 2, reward(11, "fixed", "1", "order")),
+    ]);
+    assert_eq!(
+        config_error(&dup),
+        "programs[1].rewards[0].id: duplicate reward id"
+    );
+    let unknown = config(vec![with(
+        promotion(1, 1, reward(11, "fixed", "1", "order")),
+        "ruels",
+        Value::list([]),
+    )]);
+    assert_eq!(config_error(&unknown), "programs[0].ruels: unknown key");
+    assert_eq!(
+        config_error(&Value::Int(1)),
+        "config: must be a mapping (dict), got int"
+    );
+}
+
+#[test]
+fn order_errors_name_the_field() {
+    let config = config(vec![]);
+    let mut bad = sale(vec![line(1, "1", "10", "0"), line(2, "0", "10", "0")]);
+    assert_eq!(
+        order_error(&config, &bad),
+        "lines[1].qty: must be > 0 in a sale"
+    );
+    bad.get_mut("lines")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("price_unit", s("abc"));
+    assert_eq!(
+        order_error(&config, &bad),
+        "lines[0].price_unit: not a decimal number: \"abc\""
+    );
+    let error = run(&config, &bad).unwrap_err().prefixed("[3]");
+    assert_eq!(
+        error.to_string(),
+        "[3].lines[0].price_unit: not a decimal number: \"abc\""
+    );
+}
+
+#[test]
+fn overflow_is_a_typed_error() {
+    let mut config = config(vec![loyalty_program(vec![])]);
+    let program = config.get_mut("programs").unwrap().at_mut(0).unwrap();
+    program.set(
+        "rules",
+        Value::list([rule(1, "money", "999999999999", vec![])]),
+    );
+    let lines = (1..=40)
+        .map(|i| line(i, "999999999999", "999999999999", "0"))
+        .collect();
+    match run(&config, &order(lines)) {
+        Err(CalcError::Overflow { .. }) => {}
+        other => panic!("expected an overflow error, got {other:?}"),
+    }
+}
