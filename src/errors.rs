@@ -10,14 +10,12 @@ use pyo3::types::PyType;
 
 /// The Python exception classes, by name in `aba_loyalty_core.errors`.
 #[derive(Clone, Copy, Debug)]
-#[allow(dead_code)] // some variants are raised only by the engine bindings
 pub enum PyExc {
     Loyalty,
     Config,
     Order,
     InsufficientPoints,
-    // Raised by the ETL bindings (issue 4); kept here so that the mapping stays in one place.
-    #[allow(dead_code)]
+    // Raised by the ETL bindings (src/etl.rs); kept here so that the mapping stays in one place.
     Etl,
     EtlConnection,
     EtlSourceSchema,

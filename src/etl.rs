@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use aba_loyalty_etl::generate::{generate, GenerateOptions};
+use aba_loyalty_etl::generate::{activity, generate, ActivityOptions, GenerateOptions};
 use aba_loyalty_etl::load::LoadOptions;
 use aba_loyalty_etl::monitor;
 use aba_loyalty_etl::sync::SyncOptions;
@@ -189,6 +189,20 @@ fn etl_generate(
     run(py, || generate(&dsn, &options))
 }
 
+/// Odoo-like writes on a generated source (demo / soak): earnings and drifted balances (JSON).
+#[pyfunction]
+#[pyo3(signature = (dsn, moves, drift=0, seed=0.5))]
+fn etl_activity(
+    py: Python<'_>,
+    dsn: String,
+    moves: u32,
+    drift: u32,
+    seed: f64,
+) -> PyResult<String> {
+    let options = ActivityOptions { moves, drift, seed };
+    run(py, || activity(&dsn, &options))
+}
+
 /// Streams and their groups/cadences, for the Python layer's docs and CLI.
 #[pyfunction]
 fn etl_streams() -> Vec<(String, String, String, bool, f64)> {
@@ -222,5 +236,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(etl_generate, m)?)?;
     m.add_function(wrap_pyfunction!(etl_streams, m)?)?;
     m.add_function(wrap_pyfunction!(etl_check_source, m)?)?;
+    m.add_function(wrap_pyfunction!(etl_activity, m)?)?;
     Ok(())
 }

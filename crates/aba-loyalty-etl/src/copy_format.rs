@@ -13,6 +13,7 @@ const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
 pub struct TupleReader<R> {
     input: R,
     started: bool,
+    finished: bool,
     data: Vec<u8>,
     fields: Vec<Option<(usize, usize)>>,
 }
@@ -35,6 +36,7 @@ impl<R: BufRead> TupleReader<R> {
         TupleReader {
             input,
             started: false,
+            finished: false,
             data: Vec::with_capacity(256),
             fields: Vec::new(),
         }
@@ -65,8 +67,11 @@ impl<R: BufRead> TupleReader<R> {
         Ok(i32::from_be_bytes(b))
     }
 
-    /// Advance to the next tuple; `false` at the end of the stream.
+    /// Advance to the next tuple; `false` at the end of the stream (and after it).
     pub fn next_tuple(&mut self) -> Result<bool, FormatError> {
+        if self.finished {
+            return Ok(false);
+        }
         if !self.started {
             self.read_header()?;
         }
@@ -74,6 +79,7 @@ impl<R: BufRead> TupleReader<R> {
         self.input.read_exact(&mut b)?;
         let count = i16::from_be_bytes(b);
         if count == -1 {
+            self.finished = true;
             return Ok(false);
         }
         if count < 0 {
@@ -211,6 +217,7 @@ mod tests {
         assert_eq!(r.field(1), None);
         assert!(r.field(2).is_some());
         assert!(!r.next_tuple().expect("trailer"));
+        assert!(!r.next_tuple().expect("still the end"));
     }
 
     #[test]

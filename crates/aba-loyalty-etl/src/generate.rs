@@ -394,6 +394,118 @@ fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, S
     out
 }
 
+/// Odoo-like activity on a generated source, for demos and soak tests: `moves` earnings on
+/// skewed random cards (ledger move, card balance, history line, in one transaction stamped with
+/// its start time as Odoo does), and `drift` cards whose cached balance is doubled without a
+/// ledger move (the offline re-send bug validation exists to catch).
+#[derive(Clone, Debug, Default)]
+pub struct ActivityOptions {
+    pub moves: u32,
+    pub drift: u32,
+    pub seed: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActivityReport {
+    pub moves: u64,
+    pub cards_touched: u64,
+    pub drifted_cards: Vec<i32>,
+    pub duration_ms: f64,
+}
+
+pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> {
+    if !(-1.0..=1.0).contains(&options.seed) {
+        return Err(EtlError::InvalidArgument {
+            field: "seed".into(),
+            reason: "must be within [-1, 1]".into(),
+        });
+    }
+    let clock = Instant::now();
+    let dsn = Dsn::parse(Side::Target, dsn)?;
+    let mut client = dsn.connect()?;
+    let mut tx = client
+        .transaction()
+        .db(Side::Target, "starting the activity")?;
+    let addon: bool = tx
+        .query_one(
+            "SELECT to_regclass('public.aba_loyalty_point_move') IS NOT NULL",
+            &[],
+        )
+        .db(Side::Target, "inspecting the source")?
+        .get(0);
+    let cards: Option<i32> = tx
+        .query_one("SELECT max(id) FROM public.loyalty_card", &[])
+        .db(Side::Target, "counting cards")?
+        .get(0);
+    let Some(cards) = cards else {
+        return Err(EtlError::MissingTable {
+            tables: vec!["loyalty_card (no rows)".into()],
+        });
+    };
+    let now = "(now() AT TIME ZONE 'UTC')";
+    tx.batch_execute(&format!(
+        "SET LOCAL max_parallel_workers_per_gather = 0; SELECT setseed({seed});
+         CREATE TEMP TABLE aba_activity ON COMMIT DROP AS
+           SELECT nextval('public.loyalty_history_id_seq')::int AS hid,
+                  1 + floor({cards} * power(random(), 3))::int AS card_id,
+                  round((random() * 200)::numeric, 2) AS points
+           FROM generate_series(1, {n}) g;
+         DELETE FROM aba_activity a WHERE NOT EXISTS (SELECT 1 FROM public.loyalty_card c WHERE c.id = a.card_id);
+         INSERT INTO public.loyalty_history (id, card_id, order_model, description, issued, used, create_uid, write_uid, create_date, write_date)
+           SELECT hid, card_id, 'pos.order', 'Order act-' || hid, points::float8, 0, 2, 2, {now}, {now} FROM aba_activity;",
+        seed = options.seed,
+        n = options.moves,
+    ))
+    .db(Side::Target, "writing the activity")?;
+    if addon {
+        tx.batch_execute(&format!(
+            "INSERT INTO public.aba_loyalty_point_move (card_id, partner_id, program_id, order_uid, kind, points,
+                 balance_after, idempotency_key, engine, create_uid, create_date, write_uid, write_date)
+             SELECT a.card_id, c.partner_id, c.program_id, 'act-' || a.hid, 'earn', a.points,
+                    coalesce(c.points, 0)::numeric + sum(a.points) OVER (PARTITION BY a.card_id ORDER BY a.hid),
+                    'act-' || a.hid || ':' || a.card_id || ':earn', 'native', 2, {now}, 2, {now}
+             FROM aba_activity a JOIN public.loyalty_card c ON c.id = a.card_id ORDER BY a.hid;"
+        ))
+        .db(Side::Target, "writing the activity's ledger moves")?;
+    }
+    let touched = tx
+        .execute(
+            &format!(
+                "UPDATE public.loyalty_card c SET points = coalesce(c.points, 0) + s.total::float8, write_date = {now}
+                 FROM (SELECT card_id, sum(points) AS total FROM aba_activity GROUP BY card_id) s
+                 WHERE c.id = s.card_id"
+            ),
+            &[],
+        )
+        .db(Side::Target, "updating the card balances")?;
+    let moves: i64 = tx
+        .query_one("SELECT count(*) FROM aba_activity", &[])
+        .db(Side::Target, "counting the activity")?
+        .get(0);
+    let drifted: Vec<i32> = tx
+        .query(
+            &format!(
+                "UPDATE public.loyalty_card SET points = points * 2, write_date = {now}
+                 WHERE id IN (SELECT id FROM public.loyalty_card WHERE points > 0 ORDER BY random() LIMIT $1)
+                 RETURNING id"
+            ),
+            &[&i64::from(options.drift)],
+        )
+        .db(Side::Target, "drifting card balances")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    tx.commit().db(Side::Target, "committing the activity")?;
+    let mut drifted_cards = drifted;
+    drifted_cards.sort_unstable();
+    Ok(ActivityReport {
+        moves: moves as u64,
+        cards_touched: touched,
+        drifted_cards,
+        duration_ms: clock.elapsed().as_secs_f64() * 1e3,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,23 +34,29 @@ pub fn copy_stream(
     stream: &'static Stream,
     filter: Option<&str>,
     target_table: &str,
+    freeze: bool,
 ) -> Result<PipeStats> {
-    let mut query = format!(
-        "SELECT {} FROM public.{}",
-        stream.source_columns(),
-        stream.source_table
-    );
-    if let Some(filter) = filter {
-        query.push_str(" WHERE ");
-        query.push_str(filter);
-    }
     let what = format!("{} ({})", stream.name, stream.source_table);
+    let copy_out = match filter {
+        // A whole table: COPY of the table itself, cheaper for the server than of a query.
+        None => format!(
+            "COPY public.{} ({}) TO STDOUT (FORMAT binary)",
+            stream.source_table,
+            stream.source_columns()
+        ),
+        Some(filter) => format!(
+            "COPY (SELECT {} FROM public.{} WHERE {filter}) TO STDOUT (FORMAT binary)",
+            stream.source_columns(),
+            stream.source_table
+        ),
+    };
     let reader = source
-        .copy_out(&format!("COPY ({query}) TO STDOUT (FORMAT binary)"))
+        .copy_out(&copy_out)
         .db(Side::Source, format!("reading {what}"))?;
+    let freeze = if freeze { ", FREEZE" } else { "" };
     let writer = target
         .copy_in(&format!(
-            "COPY {target_table} ({}) FROM STDIN (FORMAT binary)",
+            "COPY {target_table} ({}) FROM STDIN (FORMAT binary{freeze})",
             stream.target_columns()
         ))
         .db(Side::Target, format!("writing {what}"))?;

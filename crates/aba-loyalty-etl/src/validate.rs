@@ -75,7 +75,7 @@ struct Side2<R> {
 }
 
 impl<R: BufRead> Side2<R> {
-    fn next(&mut self) -> Result<Option<(i32, Option<Vec<u8>>)>> {
+    fn next(&mut self) -> Result<Option<(i32, Option<Value>)>> {
         match self.input.next_tuple() {
             Ok(true) => {}
             Ok(false) => return Ok(None),
@@ -102,28 +102,101 @@ impl<R: BufRead> Side2<R> {
                 what: "balances".into(),
                 reason: "card id missing".into(),
             })?;
-        Ok(Some((id, self.input.field(1).map(<[u8]>::to_vec))))
+        let value = match self.input.field(1) {
+            None => None,
+            // Decoded here, so no per-row allocation: Odoo sends float8, the engine numeric.
+            Some(bytes) => Some(match self.side {
+                Side::Source => {
+                    Value::Float(decode::f64(bytes).ok_or_else(|| EtlError::CopyFormat {
+                        side: self.side,
+                        what: "card points".into(),
+                        reason: "not a float8".into(),
+                    })?)
+                }
+                Side::Target => {
+                    Value::Exact(Decimal::from_sql(&Type::NUMERIC, bytes).map_err(|e| {
+                        EtlError::CopyFormat {
+                            side: self.side,
+                            what: "card balance".into(),
+                            reason: e.to_string(),
+                        }
+                    })?)
+                }
+            }),
+        };
+        Ok(Some((id, value)))
     }
+}
+
+/// The engine's cards merged with its balances, in card order: (card id, balance bytes); a
+/// card without ledger moves has balance 0 (None), a balance without a card still counts.
+struct EngineSide<R> {
+    cards: Side2<R>,
+    balances: Side2<R>,
+    card: Option<(i32, Option<Value>)>,
+    balance: Option<(i32, Option<Value>)>,
+}
+
+impl<R: BufRead> EngineSide<R> {
+    fn new(mut cards: Side2<R>, mut balances: Side2<R>) -> Result<Self> {
+        let card = cards.next()?;
+        let balance = balances.next()?;
+        Ok(EngineSide {
+            cards,
+            balances,
+            card,
+            balance,
+        })
+    }
+
+    fn next(&mut self) -> Result<Option<(i32, Option<Value>)>> {
+        let (c, b) = (
+            self.card.as_ref().map(|c| c.0),
+            self.balance.as_ref().map(|b| b.0),
+        );
+        Ok(match (c, b) {
+            (None, None) => None,
+            (Some(c), Some(b)) if c == b => {
+                self.card = self.cards.next()?;
+                std::mem::replace(&mut self.balance, self.balances.next()?)
+            }
+            (Some(c), Some(b)) if c < b => {
+                self.card = self.cards.next()?;
+                Some((c, None))
+            }
+            (Some(c), None) => {
+                self.card = self.cards.next()?;
+                Some((c, None))
+            }
+            _ => std::mem::replace(&mut self.balance, self.balances.next()?),
+        })
+    }
+}
+
+/// A balance as read: Odoo's float8 or the engine's numeric.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Value {
+    Float(f64),
+    Exact(Decimal),
 }
 
 /// Odoo's value: NULL is Odoo's "no points yet" (0); NaN/inf are invalid.
-fn odoo_value(raw: &Option<Vec<u8>>) -> std::result::Result<Decimal, String> {
+fn odoo_value(raw: &Option<Value>) -> std::result::Result<Decimal, String> {
     match raw {
         None => Ok(Decimal::ZERO),
-        Some(bytes) => match decode::f64(bytes) {
-            Some(f) => float_to_decimal(f).map_err(|_| f.to_string()),
-            None => Err("not a float8".into()),
-        },
+        Some(Value::Float(f)) => float_to_decimal(*f).map_err(|_| f.to_string()),
+        Some(Value::Exact(d)) => Ok(*d),
     }
 }
 
-fn engine_value(raw: &Option<Vec<u8>>) -> Result<Decimal> {
+fn engine_value(raw: &Option<Value>) -> Result<Decimal> {
     match raw {
         None => Ok(Decimal::ZERO),
-        Some(bytes) => Decimal::from_sql(&Type::NUMERIC, bytes).map_err(|e| EtlError::CopyFormat {
+        Some(Value::Exact(d)) => Ok(*d),
+        Some(Value::Float(f)) => float_to_decimal(*f).map_err(|reason| EtlError::CopyFormat {
             side: Side::Target,
             what: "card balance".into(),
-            reason: e.to_string(),
+            reason,
         }),
     }
 }
@@ -148,7 +221,7 @@ impl Tally {
         }
     }
 
-    fn both(&mut self, id: i32, odoo: &Option<Vec<u8>>, engine: Decimal) {
+    fn both(&mut self, id: i32, odoo: &Option<Value>, engine: Decimal) {
         self.compared += 1;
         self.total_engine += engine;
         match odoo_value(odoo) {
@@ -225,31 +298,62 @@ impl Etl {
             kept: Vec::new(),
         };
         {
+            let mut tgt2 = self.target_conn()?;
             let (mut src_tx, _) = source::snapshot(&mut src)?;
+            // The engine side is read as two ordered streams (cards, balances) merged here: two
+            // index-ordered scans instead of a full join and a sort. Two connections, one
+            // snapshot (exported by the first, adopted by the second).
             let mut tgt_tx = tgt
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()
                 .db(Side::Target, "opening a snapshot of the balances")?;
+            let snapshot_id: String = tgt_tx
+                .query_one("SELECT pg_export_snapshot()", &[])
+                .db(Side::Target, "exporting the balances snapshot")?
+                .get(0);
+            let mut tgt2_tx = tgt2
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .db(Side::Target, "opening a second view of the balances")?;
+            tgt2_tx
+                .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot_id}'"))
+                .db(Side::Target, "sharing the balances snapshot")?;
+            // Plain ordered scans: JIT compilation would cost more than it saves.
+            for tx in [&mut src_tx, &mut tgt_tx, &mut tgt2_tx] {
+                tx.batch_execute("SET LOCAL jit = off")
+                    .db(Side::Target, "configuring the validation")?;
+            }
             let src_reader = src_tx
                 .copy_out("COPY (SELECT id, points FROM public.loyalty_card ORDER BY id) TO STDOUT (FORMAT binary)")
                 .db(Side::Source, "reading Odoo's card balances")?;
-            let tgt_reader = tgt_tx
+            let cards_reader = tgt_tx
                 .copy_out(&format!(
-                    "COPY (SELECT coalesce(c.id, b.card_id), b.balance
-                           FROM {SCHEMA}.cards c FULL JOIN {SCHEMA}.card_balances b ON b.card_id = c.id
-                           ORDER BY 1) TO STDOUT (FORMAT binary)"
+                    "COPY (SELECT id FROM {SCHEMA}.cards ORDER BY id) TO STDOUT (FORMAT binary)"
+                ))
+                .db(Side::Target, "reading the engine's cards")?;
+            let balances_reader = tgt2_tx
+                .copy_out(&format!(
+                    "COPY (SELECT card_id, balance FROM {SCHEMA}.card_balances ORDER BY card_id) TO STDOUT (FORMAT binary)"
                 ))
                 .db(Side::Target, "reading the engine's card balances")?;
             let mut odoo = Side2 {
                 input: TupleReader::new(src_reader),
                 side: Side::Source,
             };
-            let mut engine = Side2 {
-                input: TupleReader::new(tgt_reader),
-                side: Side::Target,
-            };
+            let mut engine = EngineSide::new(
+                Side2 {
+                    input: TupleReader::new(cards_reader),
+                    side: Side::Target,
+                },
+                Side2 {
+                    input: TupleReader::new(balances_reader),
+                    side: Side::Target,
+                },
+            )?;
             let mut o = odoo.next()?;
             let mut e = engine.next()?;
             loop {
@@ -346,7 +450,7 @@ impl Etl {
     }
 }
 
-fn missing_in_engine(tally: &mut Tally, id: i32, odoo: &Option<Vec<u8>>) {
+fn missing_in_engine(tally: &mut Tally, id: i32, odoo: &Option<Value>) {
     tally.cards_odoo += 1;
     tally.compared += 1;
     let value = match odoo_value(odoo) {
@@ -435,10 +539,10 @@ mod tests {
     fn odoo_nulls_are_zero_and_nans_invalid() {
         assert_eq!(odoo_value(&None), Ok(Decimal::ZERO));
         assert_eq!(
-            odoo_value(&Some(12.5f64.to_be_bytes().to_vec())),
+            odoo_value(&Some(Value::Float(12.5))),
             Ok(Decimal::new(125, 1))
         );
-        assert!(odoo_value(&Some(f64::NAN.to_be_bytes().to_vec())).is_err());
+        assert!(odoo_value(&Some(Value::Float(f64::NAN))).is_err());
     }
 
     #[test]
@@ -454,16 +558,8 @@ mod tests {
             total_engine: Decimal::ZERO,
             kept: Vec::new(),
         };
-        t.both(
-            1,
-            &Some((0.1f64 + 0.2).to_be_bytes().to_vec()),
-            Decimal::new(3, 1),
-        );
-        t.both(
-            2,
-            &Some(10.0f64.to_be_bytes().to_vec()),
-            Decimal::new(1001, 2),
-        );
+        t.both(1, &Some(Value::Float(0.1f64 + 0.2)), Decimal::new(3, 1));
+        t.both(2, &Some(Value::Float(10.0)), Decimal::new(1001, 2));
         assert_eq!((t.consistent, t.count), (1, 1));
         assert_eq!(t.kept[0].card_id, 2);
         assert_eq!(t.kept[0].engine.as_deref(), Some("10.01"));

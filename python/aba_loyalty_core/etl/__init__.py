@@ -7,6 +7,7 @@ through :mod:`logging` under the ``aba_loyalty_etl`` logger. Every call returns 
 
     from aba_loyalty_core import etl
     etl.generate(dsn, cards=100_000)          # an Odoo-18-shaped source, for tests and demos
+    etl.activity(dsn, moves=500, drift=3)     # Odoo-like writes on that generated source
     etl.full_load(source, target)             # every stream, resumable
     etl.sync(source, target)                  # what changed since the last run
     report = etl.validate(source, target)     # Odoo's balances against the engine's
@@ -19,6 +20,7 @@ from aba_loyalty_core.etl._api import (
     GROUPS,
     STREAMS,
     Etl,
+    activity,
     check_source,
     follow,
     full_load,
@@ -34,6 +36,7 @@ __all__ = [
     "GROUPS",
     "STREAMS",
     "Etl",
+    "activity",
     "check_source",
     "follow",
     "full_load",

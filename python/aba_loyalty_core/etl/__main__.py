@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--orders", type=int)
     p.add_argument("--without-addon", action="store_true", help="leave out the addon's tables")
     p.add_argument("--seed", type=float, default=0.42)
+    p = sub.add_parser("activity", help="Odoo-like writes on a GENERATED source (demo, soak test)")
+    p.add_argument("--dsn", help=f"generated source to write to (default ${_api.SOURCE_ENV})")
+    p.add_argument("--moves", type=int, default=1000, help="earnings on random cards")
+    p.add_argument("--drift", type=int, default=0, help="cards whose cached balance is doubled")
+    p.add_argument("--seed", type=float, default=0.5)
     return parser
 
 
@@ -104,6 +109,10 @@ def _run(args: argparse.Namespace) -> int:
         dsn = _api._dsn(args.dsn, _api.SOURCE_ENV, "--dsn")
         _print(_api.generate(dsn, cards=args.cards, partners=args.partners, moves=args.moves,
                              orders=args.orders, with_addon=not args.without_addon, seed=args.seed))
+        return 0
+    if cmd == "activity":
+        dsn = _api._dsn(args.dsn, _api.SOURCE_ENV, "--dsn")
+        _print(_api.activity(dsn, moves=args.moves, drift=args.drift, seed=args.seed))
         return 0
     if cmd == "status":
         if args.prometheus:

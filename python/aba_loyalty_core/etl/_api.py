@@ -267,3 +267,14 @@ def generate(
     return json.loads(
         _bindings.etl_generate(dsn, int(cards), partners, moves, orders, bool(with_addon), float(seed))
     )
+
+
+def activity(dsn: str, *, moves: int = 1000, drift: int = 0, seed: float = 0.5) -> Report:
+    """Write Odoo-like activity into a GENERATED source (demos, soak tests; never a real Odoo).
+
+    ``moves`` earnings on skewed random cards, each a ledger move, a history line and the card's
+    cached balance, in one transaction stamped with its start time as Odoo does; ``drift`` cards
+    whose cached balance is doubled without a ledger move (what validation must catch). Returns
+    ``{"moves", "cards_touched", "drifted_cards", "duration_ms"}``.
+    """
+    return json.loads(_bindings.etl_activity(dsn, int(moves), int(drift), float(seed)))
