@@ -5,14 +5,15 @@
 # requirements (default: python3). Starts its own PostgreSQL via scripts/pg.sh, creates a fresh
 # database, installs point_of_sale, pos_loyalty and asd_aba_loyalty with demo data, then runs
 # `--test-tags /asd_aba_loyalty`. Exit status: non-zero on an install error or a failed test.
-# Env: ABA_ODOO_PG_PORT (default 55491), ABA_ODOO_KEEP=1 keeps the cluster and the logs.
+# Env: ABA_ODOO_PG_PORT (default: a free port), ABA_ODOO_KEEP=1 keeps the logs.
 set -euo pipefail
 odoo=${1:?usage: odoo_test.sh ODOO_PATH [PYTHON]}
 python=${2:-python3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 odoo=$(cd "$odoo" && pwd)
 [ -x "$odoo/odoo-bin" ] || [ -f "$odoo/odoo-bin" ] || { echo "no odoo-bin in $odoo" >&2; exit 2; }
-port=${ABA_ODOO_PG_PORT:-55491}
+free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=${ABA_ODOO_PG_PORT:-$(free_port)}
 work=$(mktemp -d /tmp/aba-odoo-test-XXXXXX)
 chmod 755 "$work"
 cleanup() {
@@ -39,7 +40,7 @@ rc=$?
 set -e
 # Our own warnings at install, then the test summary.
 grep -E "(WARNING|ERROR|CRITICAL) .*(asd_aba_loyalty|aba_)" "$log" >&2 || true
-grep -E "odoo.tests.(stats|result)|Starting|FAIL|ERROR" "$log" | grep -vE "^\s*$" | tail -40 >&2
+grep -E "odoo.tests.(stats|result)|skipped |FAIL:|ERROR:" "$log" | tail -40 >&2
 errors=$(grep -cE " (ERROR|CRITICAL) " "$log" || true)
 if [ "$rc" -ne 0 ] || [ "$errors" -ne 0 ]; then
     echo "odoo_test.sh: FAILED (exit $rc, $errors error line(s)); log: $log" >&2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import random
+import threading
+import time
 from decimal import Decimal
 
 import psycopg2
@@ -12,6 +14,7 @@ from aba_ledger import (
     CARD_CHECK,
     InsufficientBalanceError,
     InvalidMoveError,
+    RetryExhaustedError,
     backoff_delays,
     check_consistency,
     ensure_card_check,
@@ -255,3 +258,48 @@ def test_concurrent_workers_never_negative_nothing_lost(odoo_db, isolation):
     for points, after in rows:
         running += points
         assert after == running
+
+
+def _hold_card_lock(dsn, card, seconds, ready):
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM loyalty_card WHERE id = %s FOR UPDATE", (card,))
+        ready.set()
+        time.sleep(seconds)
+    conn.rollback()
+    conn.close()
+
+
+def test_lock_timeout_is_retried_in_a_savepoint(odoo_db):
+    card = _new_card(odoo_db, 1.0)
+    ready = threading.Event()
+    holder = threading.Thread(target=_hold_card_lock, args=(odoo_db, card, 0.3, ready))
+    holder.start()
+    ready.wait(5)
+    conn = _connect(odoo_db, "READ COMMITTED")
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1")  # the caller's transaction has started before the ledger runs
+        res = post_move(cur, card_id=card, kind="earn", points=2, order_uid="waits",
+                        lock_timeout_ms=100, retry_attempts=10)
+        cur.execute("SHOW lock_timeout")
+        assert cur.fetchone()[0] == "0"  # the caller's own setting is back
+    conn.commit()
+    conn.close()
+    holder.join()
+    assert res.created and res.balance_after == Decimal(3)
+
+
+def test_lock_timeout_gives_up_after_the_attempts(odoo_db):
+    card = _new_card(odoo_db, 1.0)
+    ready = threading.Event()
+    holder = threading.Thread(target=_hold_card_lock, args=(odoo_db, card, 1.5, ready))
+    holder.start()
+    ready.wait(5)
+    conn = _connect(odoo_db, "READ COMMITTED")
+    with pytest.raises(RetryExhaustedError), conn.cursor() as cur:
+        post_move(cur, card_id=card, kind="earn", points=2, order_uid="gives-up",
+                  lock_timeout_ms=50, retry_attempts=2)
+    conn.rollback()
+    conn.close()
+    holder.join()
+    assert _balance(odoo_db, card) == (Decimal(1), 1)

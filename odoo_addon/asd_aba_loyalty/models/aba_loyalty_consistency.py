@@ -1,4 +1,4 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..lib.aba_ledger import MOVE_TABLE
@@ -20,27 +20,22 @@ class AbaLoyaltyConsistency(models.Model):
     difference = fields.Float(digits=(16, 6), readonly=True)
     consistent = fields.Boolean(readonly=True)
 
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                """
-            CREATE VIEW %s AS (
-                SELECT c.id AS id, c.id AS card_id, c.program_id, c.partner_id,
-                       COALESCE(c.points, 0) AS cache_points,
-                       COALESCE(m.total, 0)::float8 AS ledger_points,
-                       (COALESCE(c.points, 0)::numeric - COALESCE(m.total, 0))::float8
-                           AS difference,
-                       round(COALESCE(c.points, 0)::numeric, 6) = round(COALESCE(m.total, 0), 6)
-                           AS consistent
-                  FROM loyalty_card c
-                  LEFT JOIN (SELECT card_id, SUM(points) AS total FROM %s
-                              GROUP BY card_id) m ON m.card_id = c.id
-            )
+    @property
+    def _table_query(self):
+        # A query, not a view: no dependency on the order in which the tables are created.
+        return SQL(
+            """
+            SELECT c.id AS id, c.id AS card_id, c.program_id, c.partner_id,
+                   COALESCE(c.points, 0) AS cache_points,
+                   COALESCE(m.total, 0)::float8 AS ledger_points,
+                   (COALESCE(c.points, 0)::numeric - COALESCE(m.total, 0))::float8 AS difference,
+                   round(COALESCE(c.points, 0)::numeric, 6) = round(COALESCE(m.total, 0), 6)
+                       AS consistent
+              FROM loyalty_card c
+              LEFT JOIN (SELECT card_id, SUM(points) AS total FROM %s
+                          GROUP BY card_id) m ON m.card_id = c.id
             """,
-                SQL.identifier(self._table),
-                SQL.identifier(MOVE_TABLE),
-            )
+            SQL.identifier(MOVE_TABLE),
         )
 
     @api.model

@@ -21,7 +21,9 @@ code trigger, rules with a code); product rewards (reward_type "product"); produ
 product domains on rules and rewards; minimum_amount_tax_mode (the engine's base is
 qty x price_unit as the POS line carries it); reward_point_split; clear_wallet; pricelist
 restrictions; limit_usage / max_usage; applies_on "future". Records that cannot be mapped are
-skipped and listed by `_build_config(..., notes=...)`.
+skipped and listed by `_build_config(..., notes=...)`: a program with a rule the engine cannot
+express (code, product tag or domain) is left whole to Odoo (its cards keep Odoo's own points);
+a reward it cannot express is left out (its points cost is still taken, through the ledger).
 """
 
 import logging
@@ -112,6 +114,8 @@ class AbaLoyaltyEngine(models.AbstractModel):
             mapped = self._program_config(program, notes)
             if mapped is not None:
                 programs.append(mapped)
+        if notes:
+            _logger.debug("loyalty engine config: not mapped: %s", "; ".join(notes))
         return {
             "currency": {
                 "code": company.currency_id.name,
@@ -137,9 +141,15 @@ class AbaLoyaltyEngine(models.AbstractModel):
     def _program_config(self, program, notes):
         kind = "loyalty" if program.program_type == "loyalty" else "promotion"
         rules = []
-        for rule in program.rule_ids:
-            if rule.mode != "auto" or not rule.active:
+        active_rules = program.rule_ids.filtered("active")
+        for rule in active_rules:
+            if rule.mode != "auto":
                 notes.append(f"loyalty.rule {rule.id}: code rules are not mapped")
+                continue
+            if rule.product_tag_id or (rule.product_domain or "[]").strip() != "[]":
+                # The engine cannot express them: such a rule (and, when it is the only one,
+                # its program) stays with Odoo rather than earn on the wrong products.
+                notes.append(f"loyalty.rule {rule.id}: product tag/domain not mapped")
                 continue
             amount = _dec(rule.reward_point_amount)
             if amount <= 0:
@@ -158,8 +168,8 @@ class AbaLoyaltyEngine(models.AbstractModel):
                     "min_amount": _dec(max(rule.minimum_amount, 0.0)),
                 }
             )
-        if program.rule_ids and not rules:
-            notes.append(f"loyalty.program {program.id}: no mappable rule")
+        if len(rules) != len(active_rules):
+            notes.append(f"loyalty.program {program.id}: not every rule is mappable")
             return None
         rewards = []
         for reward in program.reward_ids:
@@ -188,6 +198,11 @@ class AbaLoyaltyEngine(models.AbstractModel):
     def _reward_config(self, reward, kind, notes):
         if reward.reward_type != "discount" or not reward.active:
             notes.append(f"loyalty.reward {reward.id}: only discount rewards are mapped")
+            return None
+        if reward.discount_product_tag_id or (
+            (reward.discount_product_domain or "[]").strip() != "[]"
+        ):
+            notes.append(f"loyalty.reward {reward.id}: product tag/domain not mapped")
             return None
         mode = REWARD_MODES.get(reward.discount_mode)
         value = _dec(reward.discount)

@@ -91,6 +91,7 @@ class AbaLoyaltyPointMove(models.Model):
         # The SQL changed rows behind the ORM's back.
         card.invalidate_recordset(["points"])
         self.invalidate_model()
+        self.env["pos.order"].invalidate_model(["aba_point_move_ids"])
         return result
 
     @api.model

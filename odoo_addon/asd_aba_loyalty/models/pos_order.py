@@ -99,7 +99,7 @@ class PosOrder(models.Model):
 
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
-        if not draft and self.state in ("paid", "done", "invoiced"):
+        if not draft:
             self._aba_apply_loyalty()
         return order_id
 
@@ -146,11 +146,11 @@ class PosOrder(models.Model):
     # -- points -------------------------------------------------------------------------------
 
     def _aba_managed_loyalty_programs(self):
-        return (
-            self.env["aba.loyalty.engine"]
-            ._managed_programs(self.company_id[:1] or None)
-            .filtered(lambda p: p.program_type == "loyalty")
-        )
+        # Exactly the loyalty programs of the engine's config: a program the engine does not
+        # compute keeps Odoo's own points.
+        config = self.env["aba.loyalty.engine"]._build_config(self.company_id[:1] or None)
+        ids = [p["id"] for p in config["programs"] if p["kind"] == "loyalty"]
+        return self.env["loyalty.program"].sudo().browse(ids)
 
     def _aba_cards(self, extra_cards=None):
         """The engine-managed loyalty cards this order touches: the cards of its reward lines,
@@ -179,6 +179,8 @@ class PosOrder(models.Model):
     def _aba_apply_loyalty(self, extra_cards=None):
         """Post this order's points (sale and/or refund part) through engine and ledger."""
         self.ensure_one()
+        if self.state not in ("paid", "done", "invoiced"):
+            return  # points are earned by a paid order only
         if self.lines.refunded_orderline_id:
             self._aba_apply_refund()
         if not self.lines.filtered(lambda ln: ln.qty > 0):
@@ -323,15 +325,34 @@ class PosOrder(models.Model):
     @api.model
     def _cron_reevaluate_pending(self, batch=200):
         """Orders left `pending_membership`: once a membership covers their date, take the
-        snapshot and earn their points (exactly once: the earn key)."""
-        orders = self.search([("aba_loyalty_status", "=", "pending_membership")], limit=batch)
-        memberships = self.env["aba.loyalty.membership"].sudo()
+        snapshot and earn their points (exactly once: the earn key). Only orders that now have
+        such a membership are picked, so old unresolvable ones never starve the batch."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT o.id FROM pos_order o
+             WHERE o.aba_loyalty_status = 'pending_membership'
+               AND EXISTS (SELECT 1 FROM aba_loyalty_membership m
+                            WHERE m.partner_id = o.partner_id
+                              AND m.evaluated_at <= o.date_order
+                              AND m.valid_until >= o.date_order)
+             ORDER BY o.id
+             LIMIT %s
+            """,
+            (batch,),
+        )
+        orders = self.browse([row[0] for row in self.env.cr.fetchall()])
         done = self.browse()
         for order in orders:
-            if not memberships._valid_at(order.partner_id, order.date_order):
+            try:
+                with self.env.cr.savepoint():
+                    order._aba_take_snapshot()
+                    order._aba_apply_loyalty()
+            except UserError as exc:
+                # One order the engine refuses must not block the others.
+                _logger.warning("asd_aba_loyalty: pending order %s not re-evaluated: %s",
+                                order.uuid, exc)
                 continue
-            order._aba_take_snapshot()
-            order._aba_apply_loyalty()
             done |= order
         _logger.info("asd_aba_loyalty: %d pending order(s) re-evaluated", len(done))
         return done

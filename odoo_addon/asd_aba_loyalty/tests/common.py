@@ -36,6 +36,16 @@ class FailingNativeModule:
             raise RuntimeError("native engine exploded")
 
 
+class OtherVersionNativeModule:
+    """An `aba_loyalty_core` of another major.minor version than the legacy engine."""
+
+    __version__ = "9.9.0"
+
+    class Engine:
+        def __init__(self, config):
+            raise AssertionError("a mismatched version must not be used")
+
+
 class SkewedNativeModule:
     """A native engine that answers with one point more than the legacy one (shadow tests)."""
 

@@ -6,7 +6,13 @@ from odoo.tools import mute_logger
 
 from ..lib.aba_engine_shim import bucket
 from ..models.aba_loyalty_engine import AbaLoyaltyEngine
-from .common import AbaLoyaltyCase, FailingNativeModule, SkewedNativeModule, uid_in_bucket
+from .common import (
+    AbaLoyaltyCase,
+    FailingNativeModule,
+    OtherVersionNativeModule,
+    SkewedNativeModule,
+    uid_in_bucket,
+)
 
 SHIM_LOGGER = "odoo.addons.asd_aba_loyalty.lib.aba_engine_shim.shim"
 HAS_NATIVE = importlib.util.find_spec("aba_loyalty_core") is not None
@@ -45,6 +51,15 @@ class TestEngineRouting(AbaLoyaltyCase):
         self.assertEqual(fallback.error_type, "RuntimeError")
         self.assertIn("native engine exploded", fallback.error)
         self.assertTrue(fallback.create_date)
+
+    def test_version_mismatch_falls_back_and_is_logged(self):
+        self.set_flag(True)
+        with native(OtherVersionNativeModule), mute_logger(SHIM_LOGGER):
+            order, _ = self.pay([(self.product_a, 1)])
+        self.assertEqual(self.earn_engine(order), "legacy")
+        fallback = self.env["aba.loyalty.engine.fallback"].search([("order_uid", "=", order.uuid)])
+        self.assertEqual(fallback.stage, "version")
+        self.assertIn("9.9.0", fallback.error)
 
     def test_rollout_is_deterministic_by_uid(self):
         self.set_flag(True)

@@ -107,3 +107,45 @@ class TestPosFlow(AbaLoyaltyCase):
         self.assertEqual(move.unrecovered, 15)
         self.assertEqual(self.card.points, 0)
         self.assertConsistent()
+
+    def test_program_the_engine_cannot_express_keeps_odoo_points_via_ledger(self):
+        tagged_program = self.env["loyalty.program"].create(
+            {
+                "name": "Domain points",
+                "program_type": "loyalty",
+                "trigger": "auto",
+                "applies_on": "both",
+                "pos_ok": True,
+                "pos_config_ids": [(6, 0, self.config.ids)],
+                "rule_ids": [
+                    (0, 0, {"reward_point_mode": "order", "reward_point_amount": 1,
+                            "product_domain": "[('name', '=', 'Shirt')]"})
+                ],
+            }
+        )
+        config = self.env["aba.loyalty.engine"]._build_config(self.env.company)
+        self.assertNotIn(tagged_program.id, [p["id"] for p in config["programs"]])
+        other_card = self.env["loyalty.card"].create(
+            {"program_id": tagged_program.id, "partner_id": self.partner.id, "points": 0}
+        )
+        order, _ = self.pay([(self.product_a, 1)])
+        order.confirm_coupon_programs(
+            {other_card.id: {"points": 7, "program_id": tagged_program.id,
+                             "coupon_id": other_card.id}}
+        )
+        self.assertEqual(other_card.points, 7)  # Odoo's own computation, kept
+        self.assertEqual(self.card_moves(other_card).mapped("kind"), ["adjust", "opening"])
+        self.assertEqual(self.card.points, 10)  # the engine's program, from the ledger
+        self.assertConsistent()
+
+    def test_draft_order_earns_nothing(self):
+        data = self.order_data([(self.product_a, 1)])
+        data["state"] = "draft"
+        order = self.sync(data)
+        self.assertEqual(order.state, "draft")
+        order.confirm_coupon_programs(
+            {self.card.id: {"points": 10, "program_id": self.program.id,
+                            "coupon_id": self.card.id}}
+        )
+        self.assertFalse(self.card_moves(kind="earn"))
+        self.assertEqual(self.card.points, 0)

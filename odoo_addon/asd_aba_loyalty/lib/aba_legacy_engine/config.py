@@ -7,7 +7,7 @@ from typing import Any
 from . import fields as f
 from .errors import ConfigError
 from .model import Config, Filter, Program, Reward, Rule, Tier
-from .numbers import HUNDRED, ZERO
+from .numbers import HUNDRED, ZERO, plain
 
 E = ConfigError
 
@@ -45,7 +45,7 @@ class _Ids:
 
 
 def decode_config(raw: Any) -> Config:
-    cfg = f.mapping(raw, "config", E, _CONFIG_KEYS)
+    cfg = f.mapping(raw, "", E, _CONFIG_KEYS)
     if cfg.get("currency") is None:
         raise E("currency: required")
     currency = f.mapping(cfg["currency"], "currency", E, _CURRENCY_KEYS)
@@ -96,7 +96,7 @@ def _decode_tiers(raw: Any) -> list[Tier]:
         min_spend = f.req_decimal(tier, "min_spend", path, E)
         if min_spend < 0:
             raise E(f"{path}.min_spend: must be >= 0")
-        tiers.append(Tier(code, rank, multiplier, min_spend))
+        tiers.append(Tier(code, rank, plain(multiplier), min_spend))
     return tiers
 
 
@@ -139,8 +139,8 @@ def _decode_rule(raw: Any, path: str, ids: _Ids) -> Rule:
         raise E(f"{path}.amount: must be > 0")
     product_ids = f.int_list(rule, "product_ids", path, E)
     category_ids = f.int_list(rule, "category_ids", path, E)
-    min_qty = _non_negative(rule, "min_qty", path)
-    min_amount = _non_negative(rule, "min_amount", path)
+    min_qty = f.opt_decimal(rule, "min_qty", path, E, ZERO)
+    min_amount = f.opt_decimal(rule, "min_amount", path, E, ZERO)
     return Rule(rule_id, mode, amount, Filter(product_ids, category_ids), min_qty, min_amount)
 
 
@@ -159,7 +159,7 @@ def _decode_reward(raw: Any, path: str, ids: _Ids, loyalty: bool) -> Reward:
     applicability = f.choice(reward, "applicability", path, E, ("order", "cheapest", "specific"))
     product_ids = f.int_list(reward, "product_ids", path, E)
     category_ids = f.int_list(reward, "category_ids", path, E)
-    max_amount = _non_negative(reward, "max_amount", path)
+    max_amount = f.opt_decimal(reward, "max_amount", path, E, ZERO)  # <= 0: no cap
     if loyalty or reward.get("required_points") is not None:
         # Promotions may carry it (Odoo stores 1); it must then be valid, and is ignored.
         required_points = f.req_decimal(reward, "required_points", path, E)
@@ -170,9 +170,3 @@ def _decode_reward(raw: Any, path: str, ids: _Ids, loyalty: bool) -> Reward:
     return Reward(reward_id, mode, value, applicability, Filter(product_ids, category_ids),
                   max_amount, required_points if loyalty else None)
 
-
-def _non_negative(obj: dict, key: str, path: str):
-    value = f.opt_decimal(obj, key, path, E, ZERO)
-    if value < 0:
-        raise E(f"{path}.{key}: must be >= 0")
-    return value

@@ -20,11 +20,17 @@ class Engine:
 
     def __init__(self, config: Any) -> None:
         with localcontext(CONTEXT):
-            self._config = decode_config(config)
+            try:
+                self._config = decode_config(config)
+            except LoyaltyError as exc:
+                raise _name_root(exc, "config") from None
 
     def evaluate(self, order: Any) -> dict:
         with localcontext(CONTEXT):
-            return evaluate_order(self._config, decode_order(order))
+            try:
+                return evaluate_order(self._config, decode_order(order))
+            except LoyaltyError as exc:
+                raise _name_root(exc, "order") from None
 
     def evaluate_many(self, orders: Any) -> list[dict]:
         if not isinstance(orders, (list, tuple)):
@@ -32,8 +38,6 @@ class Engine:
         results = []
         with localcontext(CONTEXT):
             for index, order in enumerate(orders):
-                if not isinstance(order, dict):
-                    raise OrderError(f"[{index}]: must be a dict, not {type(order).__name__}")
                 try:
                     results.append(evaluate_order(self._config, decode_order(order)))
                 except LoyaltyError as exc:
@@ -43,3 +47,10 @@ class Engine:
     def evaluate_membership(self, partner_id: Any, spend: Any, as_of: Any) -> dict:
         with localcontext(CONTEXT):
             return evaluate_membership(self._config, partner_id, spend, as_of)
+
+
+def _name_root(exc: LoyaltyError, name: str) -> LoyaltyError:
+    """An error about the document itself (empty path) names it: `order: must be a dict`.
+    In a batch the document is `[i]` instead (see with_index)."""
+    message = str(exc)
+    return type(exc)(name + message) if message.startswith(": ") else exc

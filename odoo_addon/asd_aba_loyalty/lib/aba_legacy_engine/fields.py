@@ -27,10 +27,12 @@ def item(base: str, index: int) -> str:
 def mapping(value: Any, path: str, error: type, allowed: frozenset) -> dict:
     """The value as a dict with only `allowed` keys."""
     if not isinstance(value, dict):
-        raise error(f"{path or 'value'}: must be a dict, not {type(value).__name__}")
+        raise error(f"{path}: must be a dict, not {type(value).__name__}")
     for key in value:
         if key not in allowed:
-            raise error(f"{join(path, str(key))}: unknown field")
+            if not isinstance(key, str):
+                raise error(f"{path}: keys must be strings, got {type(key).__name__}")
+            raise error(f"{join(path, key)}: unknown key")
     return value
 
 
@@ -51,9 +53,15 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_I64 = 2**63
+
+
 def as_int(value: Any, path: str, error: type) -> int:
+    """An int (never a bool) within the 64-bit range ids and ranks have everywhere."""
     if not is_int(value):
         raise error(f"{path}: must be an int, not {type(value).__name__}")
+    if not -_I64 <= value < _I64:
+        raise error(f"{path}: out of range (64-bit integer)")
     return int(value)
 
 

@@ -167,7 +167,7 @@ class Card:
 class Snapshot:
     __slots__ = ("evaluated_at", "partner_id", "tier", "valid_until")
 
-    def __init__(self, partner_id: int, tier: str | None, evaluated_at: datetime,
+    def __init__(self, partner_id: int | None, tier: str | None, evaluated_at: datetime,
                  valid_until: datetime) -> None:
         self.partner_id = partner_id
         self.tier = tier

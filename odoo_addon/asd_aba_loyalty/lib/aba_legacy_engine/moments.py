@@ -6,9 +6,12 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 _DATE_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})\Z")
+# YYYY-MM-DD, then optionally [T t space] HH:MM[:SS[(.|,)f{1,6}]], then optionally
+# Z, z, ±HH:MM, ±HHMM or ±HH.
 _DATETIME_TEXT = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
-    r"(Z|[+-]\d{2}:\d{2})?\Z"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,6}))?)?"
+    r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?\Z"
 )
 
 
@@ -42,15 +45,15 @@ def parse_datetime(value: object) -> datetime:
             year, month, day, hour, minute, second, fraction, offset = match.groups()
             try:
                 moment = datetime(
-                    int(year), int(month), int(day), int(hour), int(minute), int(second),
-                    int(fraction.ljust(6, "0")) if fraction else 0,
+                    int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                    int(second or 0), int(fraction.ljust(6, "0")) if fraction else 0,
                 )
-                if offset and offset != "Z":
-                    sign = -1 if offset[0] == "-" else 1
-                    delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
-                    if delta >= timedelta(hours=24):
+                if offset and offset not in "Zz":
+                    hours, minutes = int(offset[1:3]), int(offset[-2:]) if len(offset) > 3 else 0
+                    if hours > 23 or minutes > 59:
                         raise ValueError("offset out of range")
-                    moment = moment.replace(tzinfo=timezone(sign * delta))
+                    delta = timedelta(hours=hours, minutes=minutes)
+                    moment = moment.replace(tzinfo=timezone(-delta if offset[0] == "-" else delta))
                 return _to_utc(moment)
             except (ValueError, OverflowError):
                 pass

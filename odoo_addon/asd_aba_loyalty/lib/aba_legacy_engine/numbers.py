@@ -31,9 +31,15 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 _LIMIT = Decimal(10) ** 12
-_MAX_FRACTION = Decimal("1e-28")
-# Plain decimal notation, optionally signed, optionally with an exponent ("1.5", "-.5", "2e3").
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\Z")
+# Decimal text as `decimal.Decimal` reads it, ASCII digits only: optional sign, digits with single
+# underscores between them, optional fraction, optional exponent ("1_000.5", "-.5", "2E+3").
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_DECIMAL_TEXT = re.compile(
+    rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?[0-9]+)?\Z"
+)
+# Exactly representable: a coefficient of at most 96 bits at a scale of at most 28 (the range of
+# the native engine's decimal type; no input the native side refuses is accepted here).
+_MAX_COEFFICIENT = 2**96
 
 
 class DecimalInputError(ValueError):
@@ -50,9 +56,10 @@ def parse_decimal(value: object) -> Decimal:
             raise DecimalInputError("out of range")
         return Decimal(value)
     elif kind is str:
-        if not _DECIMAL_TEXT.match(value):
-            raise DecimalInputError("must be a decimal number")
-        number = Decimal(value)
+        text = value.strip()
+        if not _DECIMAL_TEXT.match(text):
+            raise DecimalInputError(f"not a decimal number: {value!r}")
+        number = Decimal(text)
     elif kind is float:
         number = Decimal(repr(value))
     elif isinstance(value, bool):
@@ -67,10 +74,17 @@ def parse_decimal(value: object) -> Decimal:
         raise DecimalInputError("must be a finite number")
     if not -_LIMIT < number < _LIMIT:
         raise DecimalInputError("out of range")
-    if number.as_tuple().exponent < -28 and number != number.quantize(
-        _MAX_FRACTION, context=CONTEXT
-    ):
-        raise DecimalInputError("more than 28 fractional digits")
+    _sign, digits, exponent = number.as_tuple()
+    if exponent < 0:
+        # Trailing zeros of the fraction carry no value; drop them before judging the scale.
+        coefficient = int("".join(map(str, digits)))
+        while exponent < 0 and coefficient and coefficient % 10 == 0:
+            coefficient //= 10
+            exponent += 1
+        if exponent < -28 and coefficient:
+            raise DecimalInputError("more than 28 decimal places")
+        if coefficient >= _MAX_COEFFICIENT:
+            raise DecimalInputError("not exactly representable (too many significant digits)")
     return number
 
 
@@ -87,6 +101,21 @@ def fraction_digits(number: Decimal) -> int:
     return scale_of(number.normalize(CONTEXT))
 
 
+def plain(number: Decimal) -> Decimal:
+    """The value without trailing fractional zeros ("1.50" -> 1.5, "2.0" -> 2, "100" stays 100):
+    how a decimal given in the config is echoed in results (the tier multiplier)."""
+    exponent = number.as_tuple().exponent
+    if exponent >= 0:
+        return number if exponent == 0 else number.quantize(ONE, context=CONTEXT)
+    stripped = number.normalize(CONTEXT)
+    return stripped.quantize(ONE) if stripped.as_tuple().exponent > 0 else stripped
+
+
+def unsigned_zero(number: Decimal) -> Decimal:
+    """-0 (a refund line at price 0) as 0: results never carry a negative zero."""
+    return number.copy_abs() if not number and number.is_signed() else number
+
+
 class MoneyRounding:
     """Half-up to a multiple of currency.rounding, quantized to the rounding's scale."""
 
@@ -94,15 +123,19 @@ class MoneyRounding:
 
     def __init__(self, step: Decimal) -> None:
         self.step = step
-        self.quantum = Decimal(1).scaleb(-scale_of(step))
+        # The rounding's scale as a value ("0.010" and "0.01" both give 2 places, "1.0" gives 0).
+        self.quantum = Decimal(1).scaleb(-fraction_digits(step))
         # A step of 1 or 10**-k is a plain quantize, the common and fast case.
         self.unit = step == self.quantum
 
     def __call__(self, amount: Decimal) -> Decimal:
         if self.unit:
-            return amount.quantize(self.quantum, ROUND_HALF_UP, CONTEXT)
-        steps = CONTEXT.divide(amount, self.step).quantize(ONE, ROUND_HALF_UP, CONTEXT)
-        return CONTEXT.multiply(steps, self.step).quantize(self.quantum, ROUND_HALF_UP, CONTEXT)
+            rounded = amount.quantize(self.quantum, ROUND_HALF_UP, CONTEXT)
+        else:
+            steps = CONTEXT.divide(amount, self.step).quantize(ONE, ROUND_HALF_UP, CONTEXT)
+            rounded = CONTEXT.multiply(steps, self.step).quantize(
+                self.quantum, ROUND_HALF_UP, CONTEXT)
+        return unsigned_zero(rounded)
 
     def ratio(self, numerator: Decimal, denominator: Decimal) -> Decimal:
         """numerator / denominator rounded like money: one division, the last operation."""
@@ -122,7 +155,7 @@ class PointsRounding:
         self.quantum = Decimal(1).scaleb(-precision)
 
     def down(self, points: Decimal) -> Decimal:
-        return points.quantize(self.quantum, ROUND_DOWN, CONTEXT)
+        return unsigned_zero(points.quantize(self.quantum, ROUND_DOWN, CONTEXT))
 
     def up(self, points: Decimal) -> Decimal:
-        return points.quantize(self.quantum, ROUND_UP, CONTEXT)
+        return unsigned_zero(points.quantize(self.quantum, ROUND_UP, CONTEXT))

@@ -22,7 +22,7 @@ _REDEEM_KEYS = frozenset({"reward_id", "points"})
 
 
 def decode_order(raw: Any) -> Order:
-    order = f.mapping(raw, "order", E, _ORDER_KEYS)
+    order = f.mapping(raw, "", E, _ORDER_KEYS)
     uid = f.req_str(order, "uid", "", E, non_empty=True)
     date_order = f.req_datetime(order, "date_order", "", E)
     partner_id = f.opt_int(order, "partner_id", "", E, None)
@@ -36,8 +36,8 @@ def decode_order(raw: Any) -> Order:
     ]
     redeem = _decode_redeem(order.get("redeem"))
     refund_of = order.get("refund_of")
-    if refund_of is not None and (not isinstance(refund_of, str) or not refund_of):
-        raise E("refund_of: must be a non-empty str or None")
+    if refund_of is not None and not isinstance(refund_of, str):
+        raise E(f"refund_of: must be a str or None, not {type(refund_of).__name__}")
 
     decoded = Order(uid, date_order, partner_id, card, membership, lines, redeem, refund_of)
     _check_signs(decoded)
@@ -60,7 +60,7 @@ def _decode_snapshot(raw: Any) -> Snapshot | None:
     if raw is None:
         return None
     snap = f.mapping(raw, "membership", E, _SNAPSHOT_KEYS)
-    partner_id = f.req_int(snap, "partner_id", "membership", E)
+    partner_id = f.opt_int(snap, "partner_id", "membership", E, None)
     tier = snap.get("tier")
     if tier is not None and not isinstance(tier, str):
         raise E(f"membership.tier: must be a str or None, not {type(tier).__name__}")
@@ -78,7 +78,9 @@ def _decode_line(raw: Any, index: int) -> Line:
     if isinstance(line_id, str):
         if not line_id:
             raise E(f"{path}.id: must not be empty")
-    elif not f.is_int(line_id):
+    elif f.is_int(line_id):
+        f.as_int(line_id, f"{path}.id", E)  # 64-bit range, as every id
+    else:
         raise E(f"{path}.id: must be an int or a str, not {type(line_id).__name__}")
     product_id = f.req_int(line, "product_id", path, E)
     category_ids = f.int_list(line, "category_ids", path, E)
