@@ -603,3 +603,37 @@ fn assert_documented(err: &CalcError) {
         CalcError::Overflow { .. } => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mutated cases start from documents that decode and evaluate: otherwise the fuzzer
+    /// would never reach the evaluation.
+    #[test]
+    fn base_documents_are_valid_and_evaluate() {
+        let engine = Engine::new(&base_config()).expect("valid config");
+        let order = engine.decode_order(&base_order()).expect("valid order");
+        let result = engine.evaluate(&order).expect("evaluates");
+        assert!(!result.discounts.is_empty(), "{result:?}");
+    }
+
+    #[test]
+    fn a_mutation_reaches_a_leaf() {
+        let mut order = base_order();
+        apply(
+            &mut order,
+            &Mutation {
+                in_order: true,
+                steps: vec![5, 0, 3],
+                action: Action::Replace(FuzzValue::Bool(true)),
+            },
+        );
+        let engine = Engine::new(&base_config()).expect("valid config");
+        let err = engine.decode_order(&order).expect_err("qty is a bool");
+        assert_eq!(
+            err.to_string(),
+            "lines[0].qty: must be a decimal (Decimal, int, str or float), got bool"
+        );
+    }
+}
