@@ -231,22 +231,22 @@ fn order(n: u64) -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let engine = Engine::new(&config()).expect("bench config is valid");
+    let engine = Engine::new(&&config()).expect("bench config is valid");
     let raw: Vec<Value> = (0..64).map(order).collect();
     let decoded: Vec<Order> = raw
         .iter()
-        .map(|o| engine.decode_order(o).expect("bench order is valid"))
+        .map(|o| engine.decode_order(&o).expect("bench order is valid"))
         .collect();
 
     c.bench_function("config decode (20 programs)", |b| {
         let config = config();
-        b.iter(|| Engine::new(black_box(&config)).map(|_| ()))
+        b.iter(|| Engine::new(black_box(&&config)).map(|_| ()))
     });
     c.bench_function("order decode (10 lines)", |b| {
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % raw.len();
-            engine.decode_order(black_box(&raw[i])).map(|_| ())
+            engine.decode_order(black_box(&&raw[i])).map(|_| ())
         })
     });
     c.bench_function("evaluate (10 lines, 20 programs)", |b| {
