@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT / "benches"))
 
 import aba_legacy_engine
 import aba_loyalty_core
+from aba_engine_shim import EngineShim
 from aba_loyalty_core import etl
 from workload import build_config, build_order
 
@@ -44,31 +45,16 @@ def timed(call):
     return value, time.perf_counter() - start
 
 
-def simulate_pos_activity(source_dsn: str, cards: int, rng: random.Random) -> int:
-    """What the addon does in Odoo when orders are paid: a ledger move and the card cache, in one
-    transaction each; one move also lands through a transaction left open across the sync."""
-    conn = psycopg2.connect(source_dsn)
-    moves = 0
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT id, partner_id, program_id FROM loyalty_card ORDER BY id LIMIT %s",
-                    (cards,))
-        for card_id, partner_id, program_id in cur.fetchall():
-            points = rng.choice([5, 12, 18, 40])
-            cur.execute(
-                "INSERT INTO aba_loyalty_point_move (card_id, partner_id, program_id, order_uid,"
-                " kind, points, balance_after, unrecovered, idempotency_key, engine,"
-                " create_date, write_date)"
-                " SELECT %s, %s, %s, %s, 'earn', %s, points + %s, 0, %s, 'native',"
-                " now() at time zone 'utc', now() at time zone 'utc'"
-                " FROM loyalty_card WHERE id = %s",
-                (card_id, partner_id, program_id, f"demo-{card_id}", points, points,
-                 f"demo-{card_id}:{card_id}:earn", card_id))
-            cur.execute("UPDATE loyalty_card SET points = points + %s,"
-                        " write_date = now() at time zone 'utc' WHERE id = %s",
-                        (points, card_id))
-            moves += 1
-    conn.close()
-    return moves
+def sync_and_validate(job: etl.Etl) -> dict:
+    report, seconds = timed(job.sync)
+    changed = {s["stream"]: s["rows_upserted"] + s["rows_deleted"]
+               for s in report["streams"] if s["rows_upserted"] + s["rows_deleted"]}
+    print(f"sync in {seconds:.2f} s, rows changed per stream: {changed}")
+    report = job.validate()
+    print(f"validation: {report['cards_compared']:,} cards compared, "
+          f"{report['discrepancies_count']} discrepancies, consistency "
+          f"{report['consistency_rate']:.4%}, alert: {report['alert']}")
+    return report
 
 
 def demo_etl(server_dsn: str, cards: int) -> None:
@@ -89,19 +75,18 @@ def demo_etl(server_dsn: str, cards: int) -> None:
               f"{stream['rows_rejected']} rejected")
     print(f"full load: {total:,} rows in {seconds:.2f} s ({total / seconds:,.0f} rows/s)")
 
-    step("POS activity in Odoo, then one incremental sync round")
-    moves = simulate_pos_activity(source, 200, random.Random(7))
-    print(f"{moves} points moves written in Odoo")
-    report, seconds = timed(job.sync)
-    changed = {s["stream"]: s["rows_upserted"] + s["rows_deleted"]
-               for s in report["streams"] if s["rows_upserted"] + s["rows_deleted"]}
-    print(f"sync in {seconds:.2f} s, rows changed per stream: {changed}")
+    step("Odoo-like POS activity (ledger moves, history, card balances), then a sync round")
+    report = etl.activity(source, moves=2000)
+    print(f"{report['moves']:,} earnings on {report['cards_touched']:,} cards written in Odoo")
+    sync_and_validate(job)
 
-    step("validation: Odoo's card balances against the engine's ledger-derived balances")
-    report = job.validate()
-    print(f"cards compared {report['cards_compared']:,}, discrepancies "
-          f"{report['discrepancies_count']}, consistency {report['consistency_rate']:.4%}, "
-          f"alert: {report['alert']}")
+    step("the offline re-send bug: 25 cards whose balance Odoo doubled without a ledger move")
+    report = etl.activity(source, moves=0, drift=25)
+    print(f"drifted cards: {sorted(report['drifted_cards'])[:5]} ...")
+    validation = sync_and_validate(job)
+    found = sorted({d["card_id"] for d in validation["discrepancies"]})
+    print(f"validation names exactly the drifted cards: "
+          f"{found == sorted(report['drifted_cards'])}")
     step("status")
     for stream in job.status()["streams"]:
         last = stream["last_run"] or {}
@@ -129,6 +114,15 @@ def demo_engines(orders_count: int) -> None:
           f"{len(sample['discounts'])} discounts, points {sample['points']}")
     if differ:
         sys.exit("native and legacy results differ")
+
+    step("the addon's shim: flag on, rollout 30 % (a stable hash of the order uid picks the path)")
+    fallbacks: list[dict] = []
+    shim = EngineShim(config, use_native=True, rollout_percentage=30,
+                      on_fallback=fallbacks.append)
+    engines = [shim.evaluate(order)["engine"] for order in orders]
+    again = [shim.evaluate(order)["engine"] for order in orders]
+    print(f"native {engines.count('native'):,}, legacy {engines.count('legacy'):,}; "
+          f"same path on a retry: {engines == again}; fallbacks: {len(fallbacks)}")
 
 
 def main() -> None:
