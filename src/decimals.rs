@@ -176,10 +176,9 @@ fn build<'py>(
 /// The product path is exact only with at least 28 digits of precision and an exponent range
 /// that holds our values; anything else (a caller's custom context) uses the constructor.
 fn context_is_exact_enough(py: Python<'_>) -> bool {
+    static GETCONTEXT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let check = || -> PyResult<bool> {
-        let context = py
-            .import(intern!(py, "decimal"))?
-            .call_method0(intern!(py, "getcontext"))?;
+        let context = GETCONTEXT.import(py, "decimal", "getcontext")?.call0()?;
         let prec: i64 = context.getattr(intern!(py, "prec"))?.extract()?;
         let emax: i64 = context.getattr(intern!(py, "Emax"))?.extract()?;
         let emin: i64 = context.getattr(intern!(py, "Emin"))?.extract()?;

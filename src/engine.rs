@@ -1,4 +1,5 @@
 //! `aba_loyalty_core._native.Engine`: a validated configuration and its entry points.
+use crate::batch::{self, Batch};
 use crate::decimals::DecimalPool;
 use crate::errors::{calc_err, internal_err};
 use crate::gc_pause::GcPause;
@@ -7,13 +8,9 @@ use crate::output::Output;
 use crate::pynode::PyNode;
 use aba_loyalty_calc::error::Domain;
 use aba_loyalty_calc::input::{expected, Node};
-use aba_loyalty_calc::{CalcResult, Evaluation, Order};
+use aba_loyalty_calc::Order;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use std::thread;
-
-/// Below this many orders a second thread costs more than it saves.
-const PARALLEL_THRESHOLD: usize = 256;
 
 #[pyclass(module = "aba_loyalty_core._native", name = "Engine", frozen)]
 pub struct Engine {
@@ -49,8 +46,9 @@ impl Engine {
         })
     }
 
-    /// Evaluates a list of orders. They are decoded under the GIL, computed with the GIL
-    /// released (split over the available cores), then turned into dicts. A bad order raises
+    /// Evaluates a list of orders. They are decoded under the GIL while a second thread
+    /// computes those already decoded, then the GIL is released while the rest is computed,
+    /// then results are turned into dicts (see `crate::batch`). A bad order raises
     /// its error with its index in front of the path (`[3].lines[2].qty: ...`), and no result
     /// is returned.
     fn evaluate_many<'py>(&self, orders: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
@@ -62,19 +60,11 @@ impl Engine {
                     expected("a list", &PyNode(orders.clone())),
                 ))
             })?;
-            let mut decoded = Vec::with_capacity(nodes.len());
-            let mut decode_error = None;
-            for (index, node) in nodes.iter().enumerate() {
-                match Order::decode(node) {
-                    Ok(order) => decoded.push(order),
-                    Err(err) => {
-                        decode_error = Some(err.prefixed(&format!("[{index}]")));
-                        break;
-                    }
-                }
-            }
-            let engine = &self.inner;
-            let results = py.detach(|| evaluate_all(engine, &decoded));
+            let Batch {
+                orders: decoded,
+                results,
+                decode_error,
+            } = batch::decode_and_evaluate(py, &self.inner, &nodes);
             // Orders are judged in list order: an evaluation error before the first decoding
             // error wins, as a one-by-one loop would report it.
             let mut evaluations = Vec::with_capacity(results.len());
@@ -140,34 +130,4 @@ impl Engine {
             config.tiers.len()
         )
     }
-}
-
-/// Evaluates every order, on up to two threads for large batches (this runs without the GIL).
-fn evaluate_all(
-    engine: &aba_loyalty_calc::Engine,
-    orders: &[Order],
-) -> Vec<CalcResult<Evaluation>> {
-    let workers = thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(2);
-    if workers < 2 || orders.len() < PARALLEL_THRESHOLD {
-        return orders.iter().map(|order| engine.evaluate(order)).collect();
-    }
-    let (first, second) = orders.split_at(orders.len() / 2);
-    thread::scope(|scope| {
-        let other = scope.spawn(|| {
-            second
-                .iter()
-                .map(|o| engine.evaluate(o))
-                .collect::<Vec<_>>()
-        });
-        let mut results: Vec<CalcResult<Evaluation>> =
-            first.iter().map(|order| engine.evaluate(order)).collect();
-        match other.join() {
-            Ok(rest) => results.extend(rest),
-            // Re-raise on this thread; the entry point's guard turns it into a LoyaltyError.
-            Err(payload) => std::panic::resume_unwind(payload),
-        }
-        results
-    })
 }

@@ -1,4 +1,5 @@
 //! Python bindings: the `aba_loyalty_core._native` extension module.
+mod batch;
 mod decimals;
 mod engine;
 mod errors;

@@ -498,3 +498,16 @@ def test_evaluate_many_restores_the_garbage_collector_state():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_evaluate_many_errors_in_large_batches_keep_list_order():
+    engine = Engine(config(promo(1, 1, percent(11, 10)), loyalty()))
+    orders = [order(line(1, 1 + n % 3, 1000 + n), uid=f"u{n}") for n in range(700)]
+    assert engine.evaluate_many(orders) == [engine.evaluate(o) for o in orders]
+    orders[650] = with_change(orders[650], ("lines", 0, "qty"), 0)
+    with pytest.raises(OrderError, match=r"^\[650\]\.lines\[0\]\.qty: "):
+        engine.evaluate_many(orders)
+    orders[130] = order(redeem=[{"reward_id": 101, "points": 50}],
+                        card={"id": 1, "program_id": 10, "points": 1})
+    with pytest.raises(InsufficientPointsError, match=r"^\[130\]\.redeem: "):
+        engine.evaluate_many(orders)

@@ -62,7 +62,9 @@ impl Value {
     }
 }
 
-impl Node for Value {
+/// Implemented on references, so that walking a document borrows it instead of copying
+/// every subtree.
+impl Node for &Value {
     type Key = String;
 
     fn key_text(key: &String) -> Option<&str> {
@@ -95,21 +97,21 @@ impl Node for Value {
 
     fn visit_entries<E>(
         &self,
-        mut visit: impl FnMut(&String, Value) -> Result<(), E>,
+        mut visit: impl FnMut(&String, Self) -> Result<(), E>,
     ) -> Option<Result<(), E>> {
         match self {
             Value::Map(entries) => Some(
                 entries
                     .iter()
-                    .try_for_each(|(key, value)| visit(key, value.clone())),
+                    .try_for_each(|(key, value)| visit(key, value)),
             ),
             _ => None,
         }
     }
 
-    fn items(&self) -> Option<Vec<Value>> {
+    fn items(&self) -> Option<Vec<Self>> {
         match self {
-            Value::List(items) => Some(items.clone()),
+            Value::List(items) => Some(items.iter().collect()),
             _ => None,
         }
     }

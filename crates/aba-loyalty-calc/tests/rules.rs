@@ -551,7 +551,7 @@ fn evaluate_membership_picks_the_highest_rank_first_listed() {
             ("min_spend", s("0")),
         ]));
     }
-    let engine = Engine::new(&config).unwrap();
+    let engine = Engine::new(&&config).unwrap();
     let at = NaiveDate::from_ymd_opt(2024, 5, 1)
         .unwrap()
         .and_hms_opt(12, 0, 0)

@@ -135,17 +135,17 @@ pub fn order(lines: Vec<Value>) -> Value {
 }
 
 pub fn engine(config: &Value) -> Engine {
-    Engine::new(config).expect("valid config")
+    Engine::new(&config).expect("valid config")
 }
 
 pub fn run(config: &Value, order: &Value) -> Result<Evaluation, CalcError> {
     let engine = engine(config);
-    let order = engine.decode_order(order)?;
+    let order = engine.decode_order(&order)?;
     engine.evaluate(&order)
 }
 
 pub fn config_error(config: &Value) -> String {
-    match Engine::new(config) {
+    match Engine::new(&config) {
         Err(error @ CalcError::Config { .. }) => error.to_string(),
         other => panic!("expected a ConfigError, got {other:?}"),
     }
