@@ -29,8 +29,8 @@ def parse_date(value: object) -> date:
         if match:
             try:
                 return date(*(int(part) for part in match.groups()))
-            except ValueError:
-                pass
+            except ValueError as exc:  # e.g. 2024-02-30: the pattern matched, the date does not exist
+                raise MomentInputError("must be a date (YYYY-MM-DD)") from exc
         raise MomentInputError("must be a date (YYYY-MM-DD)")
     raise MomentInputError(f"must be a date, not {type(value).__name__}")
 
@@ -55,8 +55,8 @@ def parse_datetime(value: object) -> datetime:
                     delta = timedelta(hours=hours, minutes=minutes)
                     moment = moment.replace(tzinfo=timezone(-delta if offset[0] == "-" else delta))
                 return _to_utc(moment)
-            except (ValueError, OverflowError):
-                pass
+            except (ValueError, OverflowError) as exc:
+                raise MomentInputError("must be an ISO-8601 datetime") from exc
         raise MomentInputError("must be an ISO-8601 datetime")
     raise MomentInputError(f"must be a datetime, not {type(value).__name__}")
 
