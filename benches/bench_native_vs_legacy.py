@@ -12,6 +12,7 @@ and the ratios; checks first that both paths give equal results on every order.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -179,6 +180,9 @@ def main() -> None:
           f"({1e6 / native_many_rate:8.1f} us/order)")
     print(f"ratio native/legacy: evaluate() {native_one_rate / legacy_rate:.1f}x, "
           f"evaluate_many() {native_many_rate / legacy_rate:.1f}x  (target >= 20x)")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (figures shrink under load; "
+          f"the ratio much less)")
 
 
 if __name__ == "__main__":

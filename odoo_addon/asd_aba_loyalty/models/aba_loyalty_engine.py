@@ -26,10 +26,11 @@ express (code, product tag or domain) is left whole to Odoo (its cards keep Odoo
 a reward it cannot express is left out (its points cost is still taken, through the ledger).
 """
 
+import contextvars
 import logging
 from decimal import Decimal
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import float_repr
 
 from ..lib.aba_engine_shim import EngineShim
@@ -42,6 +43,52 @@ PARAM_VALIDITY = "asd_aba_loyalty.membership_validity_days"
 POINTS_PRECISION = 2
 
 REWARD_MODES = {"percent": "percent", "per_order": "fixed", "per_point": "per_point"}
+
+
+# The model whose environment records the fallbacks and differences of the shim call running
+# in this thread. Cached shims outlive transactions, so their callbacks cannot be bound to one.
+_REPORT_TO = contextvars.ContextVar("aba_loyalty_report_to", default=None)
+
+
+def _report_fallback(report):
+    model = _REPORT_TO.get()
+    if model is not None:
+        model._record_fallback(report)
+
+
+def _report_difference(report):
+    model = _REPORT_TO.get()
+    if model is not None:
+        model._record_difference(report)
+
+
+class _ReportingShim:
+    """A cached EngineShim used in one environment: its reports are recorded there."""
+
+    __slots__ = ("_model", "_shim")
+
+    def __init__(self, shim, model):
+        self._shim = shim
+        self._model = model
+
+    def _call(self, method, *args):
+        token = _REPORT_TO.set(self._model)
+        try:
+            return method(*args)
+        finally:
+            _REPORT_TO.reset(token)
+
+    def evaluate(self, order):
+        return self._call(self._shim.evaluate, order)
+
+    def evaluate_many(self, orders):
+        return self._call(self._shim.evaluate_many, orders)
+
+    def evaluate_membership(self, partner_id, spend, as_of):
+        return self._call(self._shim.evaluate_membership, partner_id, spend, as_of)
+
+    def path_for(self, uid):
+        return self._shim.path_for(uid)
 
 
 def _dec(value):
@@ -232,24 +279,69 @@ class AbaLoyaltyEngine(models.AbstractModel):
             "required_points": required,
         }
 
+    # -- cached engine --------------------------------------------------------------------------
+    #
+    # Building the config (ORM reads of every program, rule, reward and tier) and the engines
+    # from it costs milliseconds; an order needs them up to three times. Both are kept in the
+    # registry's ormcache (per database), keyed by company and by what they are built from
+    # outside the loyalty records (currency, validity, flags, rollout), and dropped by
+    # `registry.clear_cache()` whenever a loyalty.program/rule/reward or aba.loyalty.tier is
+    # created, written or unlinked (`aba.loyalty.engine.source`) or a setting changes
+    # (ir.config_parameter clears the cache itself); Odoo signals it to the other workers.
+
+    @api.model
+    def _config_key(self, company=None):
+        company = company or self.env.company
+        currency = company.currency_id
+        return (
+            company.id,
+            currency.id,
+            currency.rounding,
+            currency.decimal_places,
+            self._membership_validity_days(),
+        )
+
+    @api.model
+    def _engine_config(self, company=None):
+        """The engine config of `company` (default: the current one), cached. Shared between
+        requests: read it, never change it."""
+        return self._cached_config(self._config_key(company))
+
+    @tools.ormcache("config_key")
+    def _cached_config(self, config_key):
+        # Built as superuser without the caller's context: the value is shared.
+        engine = self.env(context={}, su=True)["aba.loyalty.engine"]
+        return engine._build_config(engine.env["res.company"].browse(config_key[0]))
+
+    @tools.ormcache("config_key", "rollout", "use_native", "shadow", "native_module")
+    def _cached_shim(self, config_key, rollout, use_native, shadow, native_module):
+        return EngineShim(
+            self._cached_config(config_key),
+            use_native=use_native,
+            rollout_percentage=rollout,
+            shadow=shadow,
+            on_fallback=_report_fallback,
+            on_difference=_report_difference,
+            native_module=native_module,
+        )
+
     # -- shim ---------------------------------------------------------------------------------
 
     @api.model
-    def _shim(self, pos_config=None, company=None, config=None):
-        """An EngineShim configured from the settings (flag, shadow) and the POS config's
-        rollout percentage; fallbacks and differences are recorded as records."""
-        if config is None:
-            config = self._build_config(company or (pos_config and pos_config.company_id))
+    def _shim(self, pos_config=None, company=None):
+        """The EngineShim of the settings (flag, shadow), the POS config's rollout percentage
+        and the company's engine config, cached; its fallbacks and differences are recorded
+        as records in this environment."""
+        company = company or (pos_config and pos_config.company_id) or None
         rollout = 100 if pos_config is None else pos_config.rust_engine_rollout_percentage
-        return EngineShim(
-            config,
-            use_native=self._use_native(),
-            rollout_percentage=int(rollout),
-            shadow=self._shadow_mode(),
-            on_fallback=self._record_fallback,
-            on_difference=self._record_difference,
-            native_module=self._native_module(),
+        shim = self._cached_shim(
+            self._config_key(company),
+            int(rollout),
+            self._use_native(),
+            self._shadow_mode(),
+            self._native_module(),
         )
+        return _ReportingShim(shim, self)
 
     def _order_by_uid(self, uid):
         if not uid:

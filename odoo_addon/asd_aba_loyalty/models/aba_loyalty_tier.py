@@ -3,6 +3,7 @@ from odoo import fields, models
 
 class AbaLoyaltyTier(models.Model):
     _name = "aba.loyalty.tier"
+    _inherit = ["aba.loyalty.engine.source"]
     _description = "Loyalty Membership Tier"
     _order = "rank, id"
 

@@ -2,7 +2,8 @@ from odoo import fields, models
 
 
 class LoyaltyProgram(models.Model):
-    _inherit = "loyalty.program"
+    _name = "loyalty.program"
+    _inherit = ["loyalty.program", "aba.loyalty.engine.source"]
 
     aba_exclusive = fields.Boolean(
         "Exclusive",

@@ -148,7 +148,7 @@ class PosOrder(models.Model):
     def _aba_managed_loyalty_programs(self):
         # Exactly the loyalty programs of the engine's config: a program the engine does not
         # compute keeps Odoo's own points.
-        config = self.env["aba.loyalty.engine"]._build_config(self.company_id[:1] or None)
+        config = self.env["aba.loyalty.engine"]._engine_config(self.company_id[:1] or None)
         ids = [p["id"] for p in config["programs"] if p["kind"] == "loyalty"]
         return self.env["loyalty.program"].sudo().browse(ids)
 
@@ -185,14 +185,10 @@ class PosOrder(models.Model):
             self._aba_apply_refund()
         if not self.lines.filtered(lambda ln: ln.qty > 0):
             return
-        engine_model = self.env["aba.loyalty.engine"]
-        config = None
+        config = self.env["aba.loyalty.engine"]._engine_config(self.company_id)
         for card in self._aba_cards(extra_cards):
-            if self._aba_sale_done(card):
-                continue
-            if config is None:
-                config = engine_model._build_config(self.company_id)
-            self._aba_apply_sale(card, config)
+            if not self._aba_sale_done(card):
+                self._aba_apply_sale(card, config)
 
     def _aba_sale_done(self, card):
         keys = [idempotency_key(self.uuid, card.id, kind) for kind in ("earn", "redeem")]
@@ -266,7 +262,7 @@ class PosOrder(models.Model):
             raise UserError(
                 self.env._("Not enough loyalty points on card %(card)s.", card=card.display_name)
             )
-        shim = engine_model._shim(self.config_id, config=config)
+        shim = engine_model._shim(self.config_id, company=self.company_id)
         payload = engine_model._sale_payload(self, card, balance - unmapped, redeem)
         result = self._aba_evaluate(shim, payload)
         points = result["points"]

@@ -1,7 +1,11 @@
+import importlib.util
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import AbaLoyaltyCase
+
+HAS_NATIVE = importlib.util.find_spec("aba_loyalty_core") is not None
 
 
 @tagged("post_install", "-at_install")
@@ -35,6 +39,35 @@ class TestPosFlow(AbaLoyaltyCase):
             self.assertEqual(result["coupon_updates"][0]["points"], 10)
         self.assertEqual(self.card.points, 10)
         self.assertEqual(len(self.card_moves(kind="earn")), 1)
+        self.assertConsistent()
+
+    def test_order_synced_as_draft_then_paid_then_resent_posts_once(self):
+        # The point of sale's own sequence: a draft sync, the paid sync, an offline re-send of
+        # the paid order; then its refund, sent twice.
+        if HAS_NATIVE:
+            self.set_flag(True)
+        data = self.order_data([(self.product_a, 1), (self.product_b, 1)])  # 13 points
+        order = self.sync(dict(data, state="draft", payment_ids=[], amount_paid=0))
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(self.card_moves(kind="earn"))
+        # The paid sync names the server's order; its lines are on the server already.
+        self.sync(dict(data, id=order.id, lines=[]))
+        self.assertEqual(order.state, "paid")
+        for _attempt in range(2):
+            self.env["pos.order"].sync_from_ui([dict(data)])
+        earn = self.card_moves(kind="earn")
+        self.assertEqual((len(earn), earn.points, earn.pos_order_id), (1, 13, order))
+        self.assertEqual(earn.engine, "native" if HAS_NATIVE else "legacy")
+        self.assertEqual(self.card.points, 13)
+        refund_data = self.refund_data(order, [0, 1])  # the 30 line back
+        refund = self.sync(dict(refund_data))
+        self.env["pos.order"].sync_from_ui([dict(refund_data)])
+        move = self.card_moves(kind="refund")
+        self.assertEqual((len(move), move.points, move.pos_order_id), (1, -3, refund))
+        self.assertEqual(self.card.points, 10)
+        self.assertEqual(
+            self.env["pos.order"].search_count([("uuid", "in", (order.uuid, refund.uuid))]), 2
+        )
         self.assertConsistent()
 
     def test_history_lines_show_ledger_numbers(self):

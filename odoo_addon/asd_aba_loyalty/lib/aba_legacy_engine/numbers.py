@@ -77,14 +77,19 @@ def parse_decimal(value: object) -> Decimal:
     _sign, digits, exponent = number.as_tuple()
     if exponent < 0:
         # Trailing zeros of the fraction carry no value; drop them before judging the scale.
-        coefficient = int("".join(map(str, digits)))
-        while exponent < 0 and coefficient and coefficient % 10 == 0:
-            coefficient //= 10
-            exponent += 1
-        if exponent < -28 and coefficient:
+        # (Done on the digit string: linear even for a Decimal with thousands of zeros.)
+        text = "".join(map(str, digits))
+        removable = min(len(text) - len(text.rstrip("0")), -exponent)
+        significant = text[: len(text) - removable].lstrip("0")
+        if significant and -exponent - removable > 28:
             raise DecimalInputError("more than 28 decimal places")
-        if coefficient >= _MAX_COEFFICIENT:
+        if len(significant) > 29 or (significant and int(significant) >= _MAX_COEFFICIENT):
             raise DecimalInputError("not exactly representable (too many significant digits)")
+        if not significant:
+            number = ZERO
+        elif removable:
+            # Kept without the zeros (as the native reader keeps it): "1.50" is read as 1.5.
+            number = Decimal((_sign, digits[: len(digits) - removable], exponent + removable))
     return number
 
 
