@@ -181,9 +181,16 @@ impl Node for FuzzValue {
         matches!(self, FuzzValue::Null)
     }
 
-    fn entries(&self) -> Option<Vec<(FuzzKey, FuzzValue)>> {
+    fn visit_entries<E>(
+        &self,
+        mut visit: impl FnMut(&FuzzKey, FuzzValue) -> std::result::Result<(), E>,
+    ) -> Option<std::result::Result<(), E>> {
         match self {
-            FuzzValue::Map(entries) => Some(entries.clone()),
+            FuzzValue::Map(entries) => Some(
+                entries
+                    .iter()
+                    .try_for_each(|(key, value)| visit(key, value.clone())),
+            ),
             _ => None,
         }
     }

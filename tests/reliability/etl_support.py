@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
-from aba_ledger import InsufficientBalanceError, post_move
+from aba_ledger import InsufficientBalanceError, RetryExhaustedError, post_move
 
 SCHEMA = "aba_engine"
 # stream -> (source table, engine table); engine columns carry Odoo's names except these.
@@ -184,6 +184,11 @@ class SourceWriter:
                 except InsufficientBalanceError:
                     cur.execute("ROLLBACK TO SAVEPOINT w")
                     self.counts["refused"] += 1
+                except RetryExhaustedError:
+                    # Writers lock cards in random order inside long transactions: deadlocks
+                    # beyond the ledger's retries give up this move only, as in Odoo.
+                    cur.execute("ROLLBACK TO SAVEPOINT w")
+                    self.counts["rolled_back"] += 1
             elif what < 0.50:
                 ids = self._ids(cur, "res_partner", 3)
                 cur.execute(f"UPDATE public.res_partner SET phone = %s, write_date = {stamp} "
