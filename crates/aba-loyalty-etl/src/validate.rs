@@ -214,6 +214,20 @@ struct Tally {
 }
 
 impl Tally {
+    fn new(options: ValidateOptions) -> Self {
+        Tally {
+            options,
+            cards_odoo: 0,
+            cards_engine: 0,
+            compared: 0,
+            consistent: 0,
+            count: 0,
+            total_odoo: Decimal::ZERO,
+            total_engine: Decimal::ZERO,
+            kept: Vec::new(),
+        }
+    }
+
     fn discrepancy(&mut self, d: Discrepancy) {
         self.count += 1;
         if self.kept.len() < self.options.max_discrepancies {
@@ -286,17 +300,7 @@ impl Etl {
             }
         }
 
-        let mut tally = Tally {
-            options: options.clone(),
-            cards_odoo: 0,
-            cards_engine: 0,
-            compared: 0,
-            consistent: 0,
-            count: 0,
-            total_odoo: Decimal::ZERO,
-            total_engine: Decimal::ZERO,
-            kept: Vec::new(),
-        };
+        let mut tally = Tally::new(options.clone());
         {
             let mut tgt2 = self.target_conn()?;
             let (mut src_tx, _) = source::snapshot(&mut src)?;
@@ -547,17 +551,7 @@ mod tests {
 
     #[test]
     fn float_noise_is_within_tolerance_but_a_cent_is_not() {
-        let mut t = Tally {
-            options: ValidateOptions::default(),
-            cards_odoo: 0,
-            cards_engine: 0,
-            compared: 0,
-            consistent: 0,
-            count: 0,
-            total_odoo: Decimal::ZERO,
-            total_engine: Decimal::ZERO,
-            kept: Vec::new(),
-        };
+        let mut t = Tally::new(ValidateOptions::default());
         t.both(1, &Some(Value::Float(0.1f64 + 0.2)), Decimal::new(3, 1));
         t.both(2, &Some(Value::Float(10.0)), Decimal::new(1001, 2));
         assert_eq!((t.consistent, t.count), (1, 1));
