@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = ROOT / "odoo_addon" / "asd_aba_loyalty"
+ODOO_DDL = ROOT / "crates" / "aba-loyalty-etl" / "sql" / "odoo18_loyalty_schema.sql"
 
 # The addon's pure-Python parts (odoo_addon/asd_aba_loyalty/lib: legacy engine, shim, ledger SQL)
 # are plain packages, importable without Odoo.
@@ -87,11 +88,6 @@ def make_db(pg_server):
 
 @pytest.fixture(scope="session")
 def odoo_schema_sql() -> str:
-    """Odoo 18's own DDL for the loyalty, POS and reference tables."""
-    # ../shared from the main checkout, ../../shared from a worktree under wt/.
-    for candidate in (ROOT.parent / "shared" / "odoo18" / "loyalty_schema.sql",
-                      ROOT.parent.parent / "shared" / "odoo18" / "loyalty_schema.sql",
-                      ROOT / "tests" / "data" / "loyalty_schema.sql"):
-        if candidate.exists():
-            return candidate.read_text()
-    pytest.fail("Odoo 18 schema not found: expected ../shared/odoo18/loyalty_schema.sql")
+    """Odoo 18's own DDL for the loyalty, POS and reference tables: the copy the ETL's source
+    generator ships (tests/test_etl.py checks it against ../shared/odoo18/loyalty_schema.sql)."""
+    return ODOO_DDL.read_text()

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -114,6 +115,15 @@ def dbs(make_db):
     source = make_db("src")
     etl.generate(source, cards=2000, seed=0.1)
     return source, make_db("tgt")
+
+
+def test_shipped_odoo_ddl_is_odoo_18s_own(odoo_schema_sql):
+    """The generator (and every test source) uses the DDL copied from shared/odoo18; it must stay
+    byte-identical to that dump of a real Odoo 18."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "odoo18" / "loyalty_schema.sql"
+    if not shared.exists():
+        pytest.skip(f"{shared} is not beside this checkout")
+    assert odoo_schema_sql == shared.read_text()
 
 
 def test_full_load_copies_every_stream_exactly(dbs):
