@@ -160,6 +160,16 @@ class SourceWriter:
             ids = [r[0] for r in cur.fetchall()]
         return ids
 
+    def _managed_card(self, cur) -> list[int]:
+        """A card the ledger manages (one with moves): only those get moves (addon 18.0.2);
+        Odoo's own gift cards, coupons and eWallets keep their points without any."""
+        cur.execute("SELECT max(card_id) FROM public.aba_loyalty_point_move")
+        top = cur.fetchone()[0] or 0
+        cur.execute("SELECT c.id FROM public.loyalty_card c WHERE c.id >= %s AND EXISTS (SELECT 1 "
+                    "FROM public.aba_loyalty_point_move m WHERE m.card_id = c.id) ORDER BY c.id "
+                    "LIMIT 1", (self.rng.randint(1, max(top, 1)),))
+        return [r[0] for r in cur.fetchall()]
+
     def batch(self, cur, size: int = 20, old_write_date: bool = False) -> None:
         """A mix of writes inside the caller's transaction (not committed here)."""
         stamp = ("(now() AT TIME ZONE 'UTC') - interval '3 days'" if old_write_date
@@ -169,7 +179,7 @@ class SourceWriter:
             self.n += 1
             what = rng.random()
             if what < 0.30:
-                cards = self._ids(cur, "loyalty_card", 1)
+                cards = self._managed_card(cur)
                 if not cards:
                     continue
                 kind = rng.choice(("earn", "earn", "redeem", "refund"))

@@ -19,6 +19,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "ledger moves: card_code and shortfall",
         include_str!("../sql/migrations/0002_move_card_code_shortfall.sql"),
     ),
+    (
+        3,
+        "validation: unmanaged and deleted-with-history card counts",
+        include_str!("../sql/migrations/0003_validation_unmanaged_deleted.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i32 {
