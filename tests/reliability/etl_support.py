@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
-from aba_ledger import InsufficientBalanceError, RetryExhaustedError, post_move
+from aba_ledger import CardNotFoundError, InsufficientBalanceError, RetryExhaustedError, post_move
 
 SCHEMA = "aba_engine"
 # stream -> (source table, engine table); engine columns carry Odoo's names except these.
@@ -191,7 +191,8 @@ class SourceWriter:
                               order_uid=f"{self.tag}-{self.n}", engine="native")
                     cur.execute("RELEASE SAVEPOINT w")
                     self.counts["moves"] += 1
-                except InsufficientBalanceError:
+                except (InsufficientBalanceError, CardNotFoundError):
+                    # (a card another writer deleted meanwhile)
                     cur.execute("ROLLBACK TO SAVEPOINT w")
                     self.counts["refused"] += 1
                 except RetryExhaustedError:
@@ -223,9 +224,16 @@ class SourceWriter:
                     f"{stamp}, {stamp} FROM public.loyalty_card ORDER BY random() LIMIT 1",
                     (f"churn {self.tag}-{self.n}", rng.randint(0, 900) / 7))
                 self.counts["inserted"] += cur.rowcount
-            elif what < 0.95:
+            elif what < 0.93:
                 ids = self._ids(cur, "loyalty_history", 2)
                 cur.execute("DELETE FROM public.loyalty_history WHERE id = ANY(%s)", (ids,))
+                self.counts["deleted"] += cur.rowcount
+            elif what < 0.95:
+                # Odoo deletes a card (sale_loyalty on an order cancel, a used coupon), its
+                # loyalty_history by cascade; a managed card's ledger moves stay.
+                ids = self._ids(cur, "loyalty_card", 1)
+                cur.execute("DELETE FROM public.loyalty_history WHERE card_id = ANY(%s)", (ids,))
+                cur.execute("DELETE FROM public.loyalty_card WHERE id = ANY(%s)", (ids,))
                 self.counts["deleted"] += cur.rowcount
             else:
                 ids = self._ids(cur, "res_partner", 1)
