@@ -513,12 +513,15 @@ fn vanished_ids(
 /// cards' after a sync.
 fn refresh_balances(tx: &mut Transaction<'_>, mode: Mode) -> Result<()> {
     let sql = match mode {
-        // Enough memory for the hash aggregate over every card not to spill to disk.
+        // Enough memory for the hash aggregate over every card not to spill to disk. Written in
+        // card order, so validation's ordered scan of the balances reads the heap in order
+        // (1M cards: 0.3 s instead of 4.4 s for the hash aggregate's random order).
         Mode::Full { .. } => format!(
             "SET LOCAL work_mem = '256MB';
              TRUNCATE {SCHEMA}.card_balances;
              INSERT INTO {SCHEMA}.card_balances (card_id, balance, moves)
-               SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id;"
+               SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id
+               ORDER BY card_id;"
         ),
         Mode::Incremental => format!(
             "DELETE FROM {SCHEMA}.card_balances WHERE card_id IN (SELECT card_id FROM aba_touched);
