@@ -109,6 +109,11 @@ def assert_balances_are_ledger_sums(target: str) -> None:
     assert bad == []
 
 
+# The generated source of 2,000 cards: 1,800 engine-managed loyalty cards (ids 1..1800, each with
+# ledger moves) and 200 gift cards, coupons and eWallets (ids 1801..2000, points, no move).
+MANAGED, UNMANAGED = 1800, 200
+
+
 @pytest.fixture
 def dbs(make_db):
     """(source, target): a generated source of 2,000 cards and an empty engine database."""
@@ -141,7 +146,27 @@ def test_full_load_copies_every_stream_exactly(dbs):
     assert_same(source, target)
     validation = etl.validate(source, target)
     assert validation["consistency_rate"] == 1.0 and validation["discrepancies"] == []
-    assert validation["cards_compared"] == 2000
+    assert validation["cards_compared"] == MANAGED and validation["cards_unmanaged"] == UNMANAGED
+    assert validation["cards_odoo"] == 2000 and validation["cards_deleted_with_history"] == 0
+
+
+def test_generated_source_has_managed_cards_with_moves_and_odoo_cards_without(dbs):
+    """The generator models addon 18.0.2: moves (opening first, keyed `opening:<card id>`, each
+    carrying its card's code) only on managed loyalty cards; Odoo's own cards have points and no
+    move."""
+    source, _ = dbs
+    assert _rows(source, """
+        SELECT count(DISTINCT m.card_id), min(m.card_id), max(m.card_id),
+               count(*) FILTER (WHERE m.card_code IS DISTINCT FROM c.code),
+               count(*) FILTER (WHERE m.kind = 'opening' AND m.idempotency_key <> 'opening:' || m.card_id)
+        FROM aba_loyalty_point_move m JOIN loyalty_card c ON c.id = m.card_id""") == [
+        (MANAGED, 1, MANAGED, 0, 0)]
+    assert _rows(source, "SELECT DISTINCT kind FROM aba_loyalty_point_move ORDER BY 1") == [
+        ("adjust",), ("earn",), ("opening",), ("redeem",), ("refund",), ("return",)]
+    assert _rows(source, f"""
+        SELECT p.program_type, count(*), bool_and(c.points > 0) FROM loyalty_card c
+        JOIN loyalty_program p ON p.id = c.program_id WHERE c.id > {MANAGED}
+        GROUP BY 1 ORDER BY 1""") == [("coupons", 67, True), ("ewallet", 67, True), ("gift_card", 66, True)]
 
 
 def test_incremental_sync_after_inserts_updates_and_deletes(dbs):
@@ -182,6 +207,90 @@ def test_incremental_sync_after_inserts_updates_and_deletes(dbs):
     idle = etl.sync(source, target)
     assert idle["rows_deleted"] == 0
     assert_same(source, target)
+
+
+def test_odoo_deleting_cards_keeps_their_ledger_history(dbs):
+    """Odoo deletes cards (sale_loyalty on order cancel, a used coupon...) and keeps computing
+    its own cards' points: the sync deletes the cards from the engine's copy and keeps the ledger
+    moves of a managed one (no foreign key, no cascade), whose balance still derives from them.
+    Validation compares only the managed cards: 100 %, the deleted one and Odoo's own cards
+    counted apart; a real difference is still found."""
+    source, target = dbs
+    etl.full_load(source, target)
+    (moves_20, balance_20) = _rows(target, """
+        SELECT count(*), sum(points) FROM aba_engine.point_moves WHERE card_id = 20""")[0]
+    assert moves_20 >= 1
+    stamp = "now() AT TIME ZONE 'UTC'"
+    _execute(
+        source,
+        # A managed card deleted, with Odoo's cascade on its loyalty_history; its moves stay.
+        "DELETE FROM loyalty_history WHERE card_id = 20",
+        "DELETE FROM loyalty_card WHERE id = 20",
+        # A coupon used up and deleted; a gift card spent and an eWallet topped up (no moves).
+        f"DELETE FROM loyalty_card WHERE id = {MANAGED + 7}",
+        f"UPDATE loyalty_card SET points = points / 2, write_date = {stamp} WHERE id = {MANAGED + 3}",
+        f"UPDATE loyalty_card SET points = points + 100, write_date = {stamp} WHERE id = {MANAGED + 2}",
+        # A new gift card.
+        f"""INSERT INTO loyalty_card (id, code, points, program_id, write_date)
+            VALUES (6001, 'GIFT-6001', 250, 5, {stamp})""",
+    )
+    report = etl.sync(source, target)
+    by_name = {s["stream"]: s for s in report["streams"]}
+    assert by_name["cards"]["rows_deleted"] == 2 and by_name["cards"]["rows_upserted"] == 3
+    assert by_name["moves"]["rows_deleted"] == 0
+    assert_same(source, target)
+    assert_balances_are_ledger_sums(target)
+    assert _rows(target, "SELECT count(*) FROM aba_engine.cards WHERE id IN (20, 1807)") == [(0,)]
+    assert _rows(target, """
+        SELECT count(*), sum(points), min(card_code), max(card_code) FROM aba_engine.point_moves
+        WHERE card_id = 20""") == [(moves_20, balance_20, "ABA-0000000020", "ABA-0000000020")]
+    assert _rows(target, "SELECT balance FROM aba_engine.card_balances WHERE card_id = 20") == [
+        (balance_20,)]
+
+    validation = etl.validate(source, target)
+    assert validation["consistency_rate"] == 1.0 and validation["alert"] is False
+    assert validation["discrepancies"] == [] and validation["discrepancies_count"] == 0
+    assert validation["cards_compared"] == MANAGED - 1 == validation["consistent"]
+    assert validation["cards_deleted_with_history"] == 1
+    assert validation["cards_unmanaged"] == UNMANAGED - 1 + 1
+    assert validation["cards_odoo"] == 2000 - 2 + 1
+
+    # A later full load (a replace) keeps the history too.
+    etl.full_load(source, target)
+    assert _rows(target, "SELECT count(*) FROM aba_engine.point_moves WHERE card_id = 20") == [
+        (moves_20,)]
+    # A real difference on a managed card is still found, and only that.
+    _execute(source, f"UPDATE loyalty_card SET points = points + 1, write_date = {stamp} WHERE id = 21")
+    etl.sync(source, target)
+    report = etl.validate(source, target)
+    assert [(d["card_id"], d["kind"]) for d in report["discrepancies"]] == [(21, "mismatch")]
+    assert report["cards_deleted_with_history"] == 1 and report["cards_compared"] == MANAGED - 1
+
+
+def test_ledger_without_card_code_and_shortfall_still_loads(dbs):
+    """A source whose addon predates 18.0.2 (no move card_code/shortfall): the moves load with
+    those columns NULL, by full load and by sync; the source check says what is read as NULL."""
+    source, target = dbs
+    _execute(source, "ALTER TABLE aba_loyalty_point_move DROP COLUMN card_code, DROP COLUMN shortfall")
+    check = etl.check_source(source)
+    assert check["addon_installed"] is True and check["missing"] == {}
+    assert check["optional_missing"] == {
+        "moves": ["aba_loyalty_point_move.card_code", "aba_loyalty_point_move.shortfall"]}
+    report = etl.full_load(source, target)
+    assert report["rows_rejected"] == 0
+    assert_same(source, target, streams=[s for s in etl.STREAMS if s != "moves"])
+    assert_balances_are_ledger_sums(target)
+    _execute(source, """INSERT INTO aba_loyalty_point_move (card_id, kind, points, idempotency_key, write_date)
+                        VALUES (5, 'return', 3, 'return:5:old-1', now() AT TIME ZONE 'UTC')""",
+             "UPDATE loyalty_card SET points = points + 3 WHERE id = 5")
+    assert etl.sync(source, target, streams=["cards", "moves"])["rows_upserted"] == 2
+    assert _rows(target, """SELECT count(*), count(card_code), count(shortfall)
+                            FROM aba_engine.point_moves""") == [(8001, 0, 0)]
+    moves = [c for c, _ in _target_columns(target, "point_moves") if c not in ("card_code", "shortfall")]
+    assert _digest(source, "aba_loyalty_point_move", moves) == _digest(
+        target, "aba_engine.point_moves", moves)
+    validation = etl.validate(source, target)
+    assert validation["consistency_rate"] == 1.0 and validation["cards_compared"] == MANAGED
 
 
 def test_late_commit_with_old_write_date_is_not_missed(dbs):
@@ -269,11 +378,20 @@ def test_validation_reports_injected_discrepancies_exactly(dbs):
     etl.full_load(source, target)
     (points_10,) = _rows(source, "SELECT points FROM loyalty_card WHERE id = 10")[0]
     (balance_11,) = _rows(target, "SELECT balance FROM aba_engine.card_balances WHERE card_id = 11")[0]
-    (balance_12,) = _rows(target, "SELECT balance FROM aba_engine.card_balances WHERE card_id = 12")[0]
+    (balance_13,) = _rows(target, "SELECT balance FROM aba_engine.card_balances WHERE card_id = 13")[0]
     _execute(source,
              "UPDATE loyalty_card SET points = points + 5 WHERE id = 10",     # Odoo's cache drifts
-             "INSERT INTO loyalty_card (id, code, points, program_id) VALUES (5001, 'NEW-5001', 7.5, 1)",
-             "DELETE FROM loyalty_card WHERE id = 12")
+             # Odoo's own card (no move): not compared.
+             "INSERT INTO loyalty_card (id, code, points, program_id) VALUES (5001, 'NEW-5001', 7.5, 6)",
+             # A managed card whose history the engine has not got.
+             "INSERT INTO loyalty_card (id, code, points, program_id) VALUES (5002, 'NEW-5002', 2.5, 1)",
+             """INSERT INTO aba_loyalty_point_move (card_id, card_code, kind, points, idempotency_key)
+                VALUES (5002, 'NEW-5002', 'opening', 2.5, 'opening:5002')""",
+             # Odoo deletes a card: its history stays in the ledger (not a discrepancy).
+             "DELETE FROM loyalty_card WHERE id = 12",
+             # The engine has history the source's ledger no longer has at all.
+             "DELETE FROM aba_loyalty_point_move WHERE card_id = 13",
+             "DELETE FROM loyalty_card WHERE id = 13")
     _execute(target, "UPDATE aba_engine.card_balances SET balance = balance - 0.01 WHERE card_id = 11")
     alerts = []
     report = etl.validate(source, target, threshold=0.9999, on_alert=alerts.append)
@@ -284,17 +402,20 @@ def test_validation_reports_injected_discrepancies_exactly(dbs):
     assert found == {
         (10, "points", "mismatch", points_10 + 5, points_10),
         (11, "points", "mismatch", points_11, balance_11 - Decimal("0.01")),
-        (12, "points", "missing_in_odoo", None, balance_12),
-        (5001, "points", "missing_in_engine", Decimal("7.5"), None),
+        (13, "points", "missing_in_odoo", None, balance_13),
+        (5002, "points", "missing_in_engine", Decimal("2.5"), None),
     }
-    assert report["cards_compared"] == 2001 and report["consistent"] == 1997
+    assert report["cards_compared"] == MANAGED and report["consistent"] == MANAGED - 4
+    assert report["cards_unmanaged"] == UNMANAGED + 1 and report["cards_deleted_with_history"] == 1
     assert report["discrepancies_count"] == 4
-    assert report["consistency_rate"] == pytest.approx(1997 / 2001)
+    assert report["consistency_rate"] == pytest.approx((MANAGED - 4) / MANAGED)
     assert report["alert"] is True and alerts == [report]
     stored = _rows(target, f"""SELECT card_id, kind FROM aba_engine.validation_discrepancies
                               WHERE report_id = {report['report_id']} ORDER BY card_id""")
-    assert stored == [(10, "mismatch"), (11, "mismatch"), (12, "missing_in_odoo"), (5001, "missing_in_engine")]
-    assert etl.status(target)["last_validation"]["alert"] is True
+    assert stored == [(10, "mismatch"), (11, "mismatch"), (13, "missing_in_odoo"), (5002, "missing_in_engine")]
+    last = etl.status(target)["last_validation"]
+    assert last["alert"] is True and (last["cards_unmanaged"], last["cards_deleted_with_history"]) == (
+        UNMANAGED + 1, 1)
     # Below the threshold the CLI exits 3; above it, 0.
     env = dict(os.environ, ABA_SOURCE_DSN=source, ABA_TARGET_DSN=target)
     cli = [sys.executable, "-m", "aba_loyalty_core.etl", "-q", "validate"]
@@ -418,7 +539,7 @@ def test_status_and_prometheus_metrics(dbs):
     etl.sync(source, target, streams=["cards", "moves"])
     status = etl.status(target)
     streams = {s["stream"]: s for s in status["streams"]}
-    assert status["schema_version"] == 1 and status["load"]["status"] == "done"
+    assert status["schema_version"] == 3 and status["load"]["status"] == "done"
     assert streams["moves"]["rows_total"] == 8000 and streams["moves"]["runs_total"] == 2
     assert streams["moves"]["last_run"]["kind"] == "sync" and streams["moves"]["cadence_s"] == 60
     assert streams["partners"]["cadence_s"] == 3600 and streams["programs"]["cadence_s"] == 300

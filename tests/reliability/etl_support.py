@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
-from aba_ledger import InsufficientBalanceError, RetryExhaustedError, post_move
+from aba_ledger import CardNotFoundError, InsufficientBalanceError, RetryExhaustedError, post_move
 
 SCHEMA = "aba_engine"
 # stream -> (source table, engine table); engine columns carry Odoo's names except these.
@@ -160,6 +160,16 @@ class SourceWriter:
             ids = [r[0] for r in cur.fetchall()]
         return ids
 
+    def _managed_card(self, cur) -> list[int]:
+        """A card the ledger manages (one with moves): only those get moves (addon 18.0.2);
+        Odoo's own gift cards, coupons and eWallets keep their points without any."""
+        cur.execute("SELECT max(card_id) FROM public.aba_loyalty_point_move")
+        top = cur.fetchone()[0] or 0
+        cur.execute("SELECT c.id FROM public.loyalty_card c WHERE c.id >= %s AND EXISTS (SELECT 1 "
+                    "FROM public.aba_loyalty_point_move m WHERE m.card_id = c.id) ORDER BY c.id "
+                    "LIMIT 1", (self.rng.randint(1, max(top, 1)),))
+        return [r[0] for r in cur.fetchall()]
+
     def batch(self, cur, size: int = 20, old_write_date: bool = False) -> None:
         """A mix of writes inside the caller's transaction (not committed here)."""
         stamp = ("(now() AT TIME ZONE 'UTC') - interval '3 days'" if old_write_date
@@ -169,7 +179,7 @@ class SourceWriter:
             self.n += 1
             what = rng.random()
             if what < 0.30:
-                cards = self._ids(cur, "loyalty_card", 1)
+                cards = self._managed_card(cur)
                 if not cards:
                     continue
                 kind = rng.choice(("earn", "earn", "redeem", "refund"))
@@ -181,7 +191,8 @@ class SourceWriter:
                               order_uid=f"{self.tag}-{self.n}", engine="native")
                     cur.execute("RELEASE SAVEPOINT w")
                     self.counts["moves"] += 1
-                except InsufficientBalanceError:
+                except (InsufficientBalanceError, CardNotFoundError):
+                    # (a card another writer deleted meanwhile)
                     cur.execute("ROLLBACK TO SAVEPOINT w")
                     self.counts["refused"] += 1
                 except RetryExhaustedError:
@@ -213,9 +224,16 @@ class SourceWriter:
                     f"{stamp}, {stamp} FROM public.loyalty_card ORDER BY random() LIMIT 1",
                     (f"churn {self.tag}-{self.n}", rng.randint(0, 900) / 7))
                 self.counts["inserted"] += cur.rowcount
-            elif what < 0.95:
+            elif what < 0.93:
                 ids = self._ids(cur, "loyalty_history", 2)
                 cur.execute("DELETE FROM public.loyalty_history WHERE id = ANY(%s)", (ids,))
+                self.counts["deleted"] += cur.rowcount
+            elif what < 0.95:
+                # Odoo deletes a card (sale_loyalty on an order cancel, a used coupon), its
+                # loyalty_history by cascade; a managed card's ledger moves stay.
+                ids = self._ids(cur, "loyalty_card", 1)
+                cur.execute("DELETE FROM public.loyalty_history WHERE card_id = ANY(%s)", (ids,))
+                cur.execute("DELETE FROM public.loyalty_card WHERE id = ANY(%s)", (ids,))
                 self.counts["deleted"] += cur.rowcount
             else:
                 ids = self._ids(cur, "res_partner", 1)

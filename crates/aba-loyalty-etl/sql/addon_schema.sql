@@ -1,5 +1,10 @@
 -- The asd_aba_loyalty addon's tables and columns as CONTRACTS.md fixes them (the addon's models
 -- create them in a real Odoo; the generator creates the same shape).
+--
+-- The ledger (aba_loyalty_point_move) has no foreign key to loyalty_card: only engine-managed
+-- loyalty cards have moves, and Odoo may delete a card that has history (its id stays in
+-- card_id, its code in card_code). card_code and shortfall came with addon 18.0.2; the ETL
+-- still reads a ledger without them.
 
 CREATE TABLE public.aba_loyalty_tier (
     id integer NOT NULL,
@@ -43,6 +48,7 @@ ALTER TABLE ONLY public.aba_loyalty_membership ALTER COLUMN id SET DEFAULT nextv
 CREATE TABLE public.aba_loyalty_point_move (
     id integer NOT NULL,
     card_id integer NOT NULL,
+    card_code character varying,
     partner_id integer,
     program_id integer,
     order_uid character varying,
@@ -51,6 +57,7 @@ CREATE TABLE public.aba_loyalty_point_move (
     points numeric NOT NULL,
     balance_after numeric,
     unrecovered numeric,
+    shortfall numeric,
     idempotency_key character varying,
     engine character varying,
     create_uid integer,

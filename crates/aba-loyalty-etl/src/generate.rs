@@ -3,10 +3,13 @@
 //! server-side with `INSERT ... SELECT generate_series` (no row crosses the network, so millions
 //! of rows take seconds). Constraints and indexes are created after the data, as a restore does.
 //!
-//! Shape: a handful of programs; more partners than cards; every card opened by one `opening`
-//! move (as installing the addon does) and then earning/redeeming with a cubic skew, so the
-//! first cards have long histories; the ledger never goes below zero and `loyalty_card.points`
-//! equals its ledger sum; `loyalty_history` mirrors the non-opening moves. Deterministic per seed.
+//! Shape: a handful of programs; more partners than cards. With the addon, 9 cards in 10 are
+//! engine-managed loyalty cards (ids `1..=managed_cards(n)`): each opened by one `opening` move
+//! (key `opening:<card id>`, as installing the addon does) and then earning/redeeming with a
+//! cubic skew, so the first cards have long histories; the ledger never goes below zero and
+//! `loyalty_card.points` equals its ledger sum; `loyalty_history` mirrors the non-opening moves.
+//! The last tenth are Odoo's own gift cards, coupons and eWallets: points but no ledger move
+//! (Odoo computes them itself). Deterministic per seed.
 use std::time::Instant;
 
 use postgres::Client;
@@ -23,7 +26,7 @@ pub struct GenerateOptions {
     pub cards: u32,
     /// Default: 1.2 x cards.
     pub partners: Option<u32>,
-    /// Ledger moves including one opening per card. Default: 4 x cards.
+    /// Ledger moves including one opening per managed card. Default: 4 x cards.
     pub moves: Option<u32>,
     /// Default: cards.
     pub orders: Option<u32>,
@@ -90,10 +93,10 @@ fn check_args(o: &GenerateOptions) -> Result<()> {
     if o.cards == 0 {
         return bad("cards", "must be >= 1");
     }
-    if o.moves.is_some_and(|m| m < o.cards) {
+    if o.moves.is_some_and(|m| m < managed_cards(o.cards)) {
         return bad(
             "moves",
-            "must be >= cards (every card has its opening move)",
+            "must be >= the managed cards, 9 in 10 (every one has its opening move)",
         );
     }
     if o.partners == Some(0) {
@@ -106,6 +109,13 @@ fn check_args(o: &GenerateOptions) -> Result<()> {
         return bad("seed", "must be within [-1, 1] (PostgreSQL's setseed)");
     }
     Ok(())
+}
+
+/// With the addon: how many of `cards` the generator makes engine-managed loyalty cards (ids
+/// `1..=managed_cards(cards)`, each with ledger moves); the others are gift cards, coupons and
+/// eWallets without any move.
+pub fn managed_cards(cards: u32) -> u32 {
+    cards - cards / 10
 }
 
 /// Fill the empty database at `dsn`.
@@ -245,7 +255,10 @@ fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, S
               (1, 10, 1, 1, 'loyalty', 'both', 'auto', '{{\"en_US\": \"ABA Points\", \"id_ID\": \"Poin ABA\"}}', '{{\"en_US\": \"Points\"}}', true, false, true, true, true, NULL, NULL, 2, 2, {T0}, {T0}),
               (2, 20, 1, 1, 'loyalty', 'both', 'auto', '{{\"en_US\": \"ABA Member Card\"}}', '{{\"en_US\": \"Stamps\"}}', true, false, true, true, true, NULL, NULL, 2, 2, {T0}, {T0}),
               (3, 30, 1, 1, 'promotion', 'current', 'auto', '{{\"en_US\": \"Weekend 10%\", \"id_ID\": \"Akhir pekan 10%\"}}', NULL, true, false, false, true, false, '2024-01-01', '2026-12-31', 2, 2, {T0}, {T0}),
-              (4, 40, 1, 1, 'promotion', 'current', 'auto', '{{\"en_US\": \"Spend 500k, get 50k\"}}', NULL, true, false, false, true, false, NULL, NULL, 2, 2, {T0}, {T0});
+              (4, 40, 1, 1, 'promotion', 'current', 'auto', '{{\"en_US\": \"Spend 500k, get 50k\"}}', NULL, true, false, false, true, false, NULL, NULL, 2, 2, {T0}, {T0}),
+              (5, 50, 1, 1, 'gift_card', 'future', 'auto', '{{\"en_US\": \"Gift Cards\"}}', '{{\"en_US\": \"IDR\"}}', true, false, false, true, true, NULL, NULL, 2, 2, {T0}, {T0}),
+              (6, 60, 1, 1, 'coupons', 'current', 'with_code', '{{\"en_US\": \"Coupons\"}}', '{{\"en_US\": \"Coupon point(s)\"}}', true, false, false, true, true, NULL, NULL, 2, 2, {T0}, {T0}),
+              (7, 70, 1, 1, 'ewallet', 'future', 'auto', '{{\"en_US\": \"eWallet\"}}', '{{\"en_US\": \"IDR\"}}', true, false, false, true, true, NULL, NULL, 2, 2, {T0}, {T0});
              INSERT INTO loyalty_rule (id, program_id, company_id, minimum_qty, reward_point_mode, minimum_amount_tax_mode, mode,
                  minimum_amount, active, reward_point_split, reward_point_amount, create_uid, write_uid, create_date, write_date) VALUES
               (1, 1, 1, 0, 'money', 'incl', 'auto', 0, true, false, 0.0001, 2, 2, {T0}, {T0}),
@@ -273,35 +286,41 @@ fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, S
         ),
     ));
     if addon {
+        // Managed cards 1..=k carry the ledger; k+1..=n are Odoo's own (no move).
+        let k = n - n / 10;
+        let code_of = |card: &str| format!("('ABA-' || lpad({card}::text, 10, '0'))");
         out.push((
             "ledger moves",
             format!(
-                "INSERT INTO aba_loyalty_point_move (id, card_id, partner_id, program_id, order_uid, pos_order_id, kind,
-                     points, balance_after, unrecovered, idempotency_key, engine, create_uid, create_date, write_uid, write_date)
-                 SELECT id, card_id, {partner}, {program}, order_uid, pos_order_id, kind,
+                "INSERT INTO aba_loyalty_point_move (id, card_id, card_code, partner_id, program_id, order_uid, pos_order_id, kind,
+                     points, balance_after, unrecovered, shortfall, idempotency_key, engine, create_uid, create_date, write_uid, write_date)
+                 SELECT id, card_id, {code}, {partner}, {program}, order_uid, pos_order_id, kind,
                         CASE WHEN kind = 'opening' THEN pts + deficit ELSE pts END, run + deficit,
-                        CASE WHEN kind = 'refund' THEN 0 END,
-                        coalesce(order_uid, 'install') || ':' || card_id || ':' || kind,
+                        CASE WHEN kind = 'refund' THEN 0 END, CASE WHEN kind = 'redeem' THEN 0 END,
+                        CASE WHEN kind = 'opening' THEN 'opening:' || card_id ELSE kind || ':' || card_id || ':' || order_uid END,
                         CASE WHEN kind = 'opening' THEN 'opening' ELSE 'native' END, 2, ts, 2, ts
                  FROM (
                    SELECT *, greatest(0, -min(run) OVER (PARTITION BY card_id)) AS deficit FROM (
                      SELECT *, sum(pts) OVER (PARTITION BY card_id ORDER BY id) AS run FROM (
                        SELECT g AS id, g AS card_id, 'opening'::varchar AS kind, round((random() * 300)::numeric, 2) AS pts,
                               NULL::varchar AS order_uid, NULL::int AS pos_order_id, {T0} AS ts
-                       FROM generate_series(1, {n}) g
+                       FROM generate_series(1, {k}) g
                        UNION ALL
-                       SELECT g, 1 + floor({n} * power(random(), 3))::int, k,
-                              CASE k WHEN 'earn' THEN round((random() * 200)::numeric, 2)
-                                     WHEN 'redeem' THEN -round((random() * 150)::numeric, 2)
-                                     WHEN 'refund' THEN -round((random() * 40)::numeric, 2)
-                                     ELSE round(((random() - 0.5) * 20)::numeric, 2) END,
-                              'ord-' || g, (1 + g % {o})::int, {T0} + {SPAN} * ((g - {n})::float8 / greatest({m} - {n}, 1))
-                       FROM (SELECT g, CASE WHEN r < 0.70 THEN 'earn' WHEN r < 0.88 THEN 'redeem'
-                                            WHEN r < 0.95 THEN 'refund' ELSE 'adjust' END::varchar AS k
-                             FROM (SELECT g, random() AS r FROM generate_series({n} + 1, {m}) g) x) y
+                       SELECT g, 1 + floor({k} * power(random(), 3))::int, kind,
+                              CASE kind WHEN 'earn' THEN round((random() * 200)::numeric, 2)
+                                        WHEN 'redeem' THEN -round((random() * 150)::numeric, 2)
+                                        WHEN 'refund' THEN -round((random() * 40)::numeric, 2)
+                                        WHEN 'return' THEN round((random() * 40)::numeric, 2)
+                                        ELSE round(((random() - 0.5) * 20)::numeric, 2) END,
+                              'ord-' || g, (1 + g % {o})::int, {T0} + {SPAN} * ((g - {k})::float8 / greatest({m} - {k}, 1))
+                       FROM (SELECT g, CASE WHEN r < 0.68 THEN 'earn' WHEN r < 0.86 THEN 'redeem'
+                                            WHEN r < 0.93 THEN 'refund' WHEN r < 0.96 THEN 'return'
+                                            ELSE 'adjust' END::varchar AS kind
+                             FROM (SELECT g, random() AS r FROM generate_series({k} + 1, {m}) g) x) y
                      ) raw
                    ) running
                  ) fixed",
+                code = code_of("card_id"),
                 partner = partner_of("card_id"),
                 program = program_of("card_id"),
             ),
@@ -310,20 +329,23 @@ fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, S
             "history (mirror of the ledger)",
             format!(
                 "INSERT INTO loyalty_history (id, card_id, order_id, order_model, description, issued, used, create_uid, write_uid, create_date, write_date)
-                 SELECT id - {n}, card_id, pos_order_id, 'pos.order', 'Order ' || order_uid,
+                 SELECT id - {k}, card_id, pos_order_id, 'pos.order', 'Order ' || order_uid,
                         greatest(points, 0)::float8, greatest(-points, 0)::float8, 2, 2, write_date, write_date
-                 FROM aba_loyalty_point_move WHERE id > {n}"
+                 FROM aba_loyalty_point_move WHERE id > {k}"
             ),
         ));
         out.push((
-            "cards (balance = ledger sum)",
+            "cards (managed: balance = ledger sum; gift cards, coupons, eWallets: no move)",
             format!(
                 "INSERT INTO loyalty_card (id, program_id, company_id, partner_id, code, active, create_uid, write_uid, create_date, write_date, points)
-                 SELECT g, {program}, 1, {partner}, 'ABA-' || lpad(g::text, 10, '0'), true, 2, 2, {T0},
-                        coalesce(b.last_ts, {T0}), coalesce(b.balance, 0)::float8
+                 SELECT g, CASE WHEN g <= {k} THEN {program} ELSE 5 + g % 3 END, 1, {partner}, {code}, true, 2, 2, {T0},
+                        coalesce(b.last_ts, {T0}),
+                        CASE WHEN g <= {k} THEN coalesce(b.balance, 0)
+                             ELSE round((1 + random() * 499)::numeric, 2) END::float8
                  FROM generate_series(1, {n}) g
                  LEFT JOIN (SELECT card_id, sum(points) AS balance, max(write_date) AS last_ts
                             FROM aba_loyalty_point_move GROUP BY card_id) b ON b.card_id = g",
+                code = code_of("g"),
                 partner = partner_of("g"),
                 program = program_of("g"),
             ),
@@ -397,7 +419,8 @@ fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, S
 /// Odoo-like activity on a generated source, for demos and soak tests: `moves` earnings on
 /// skewed random cards (ledger move, card balance, history line, in one transaction stamped with
 /// its start time as Odoo does), and `drift` cards whose cached balance is doubled without a
-/// ledger move (the offline re-send bug validation exists to catch).
+/// ledger move (the offline re-send bug validation exists to catch). With the addon both touch
+/// engine-managed cards only (cards with ledger moves).
 #[derive(Clone, Debug, Default)]
 pub struct ActivityOptions {
     pub moves: u32,
@@ -433,10 +456,24 @@ pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> 
         )
         .db(Side::Target, "inspecting the source")?
         .get(0);
+    // With the addon, activity lands on engine-managed cards only (those with ledger moves):
+    // Odoo's own gift cards, coupons and eWallets never get a move.
     let cards: Option<i32> = tx
-        .query_one("SELECT max(id) FROM public.loyalty_card", &[])
+        .query_one(
+            if addon {
+                "SELECT max(card_id) FROM public.aba_loyalty_point_move"
+            } else {
+                "SELECT max(id) FROM public.loyalty_card"
+            },
+            &[],
+        )
         .db(Side::Target, "counting cards")?
         .get(0);
+    let managed = if addon {
+        "AND EXISTS (SELECT 1 FROM public.aba_loyalty_point_move m WHERE m.card_id = c.id)"
+    } else {
+        ""
+    };
     let Some(cards) = cards else {
         return Err(EtlError::MissingTable {
             tables: vec!["loyalty_card (no rows)".into()],
@@ -450,7 +487,7 @@ pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> 
                   1 + floor({cards} * power(random(), 3))::int AS card_id,
                   round((random() * 200)::numeric, 2) AS points
            FROM generate_series(1, {n}) g;
-         DELETE FROM aba_activity a WHERE NOT EXISTS (SELECT 1 FROM public.loyalty_card c WHERE c.id = a.card_id);
+         DELETE FROM aba_activity a WHERE NOT EXISTS (SELECT 1 FROM public.loyalty_card c WHERE c.id = a.card_id {managed});
          INSERT INTO public.loyalty_history (id, card_id, order_model, description, issued, used, create_uid, write_uid, create_date, write_date)
            SELECT hid, card_id, 'pos.order', 'Order act-' || hid, points::float8, 0, 2, 2, {now}, {now} FROM aba_activity;",
         seed = options.seed,
@@ -458,10 +495,24 @@ pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> 
     ))
     .db(Side::Target, "writing the activity")?;
     if addon {
+        // A ledger from before addon 18.0.2 has no card_code.
+        let with_code: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'
+                   AND table_name = 'aba_loyalty_point_move' AND column_name = 'card_code')",
+                &[],
+            )
+            .db(Side::Target, "inspecting the ledger")?
+            .get(0);
+        let (code_col, code_val) = if with_code {
+            ("card_code, ", "c.code, ")
+        } else {
+            ("", "")
+        };
         tx.batch_execute(&format!(
-            "INSERT INTO public.aba_loyalty_point_move (card_id, partner_id, program_id, order_uid, kind, points,
+            "INSERT INTO public.aba_loyalty_point_move (card_id, {code_col}partner_id, program_id, order_uid, kind, points,
                  balance_after, idempotency_key, engine, create_uid, create_date, write_uid, write_date)
-             SELECT a.card_id, c.partner_id, c.program_id, 'act-' || a.hid, 'earn', a.points,
+             SELECT a.card_id, {code_val}c.partner_id, c.program_id, 'act-' || a.hid, 'earn', a.points,
                     coalesce(c.points, 0)::numeric + sum(a.points) OVER (PARTITION BY a.card_id ORDER BY a.hid),
                     'act-' || a.hid || ':' || a.card_id || ':earn', 'native', 2, {now}, 2, {now}
              FROM aba_activity a JOIN public.loyalty_card c ON c.id = a.card_id ORDER BY a.hid;"
@@ -486,7 +537,7 @@ pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> 
         .query(
             &format!(
                 "UPDATE public.loyalty_card SET points = points * 2, write_date = {now}
-                 WHERE id IN (SELECT id FROM public.loyalty_card WHERE points > 0 ORDER BY random() LIMIT $1)
+                 WHERE id IN (SELECT id FROM public.loyalty_card c WHERE points > 0 {managed} ORDER BY random() LIMIT $1)
                  RETURNING id"
             ),
             &[&i64::from(options.drift)],

@@ -51,7 +51,7 @@ impl Etl {
         let selected = streams::select(options.streams.as_deref())?;
         let mut src = self.source_conn()?;
         // Everything the source lacks is reported before the target is touched.
-        source::preflight(&mut src, &selected)?;
+        let shape = source::preflight(&mut src, &selected)?;
         let mut tgt = self.target_conn()?;
         schema::migrate(&mut tgt)?;
 
@@ -107,6 +107,7 @@ impl Etl {
             }
             reports.push(run_stream(
                 &mut src_tx,
+                &shape,
                 &snap,
                 &mut tgt,
                 stream,

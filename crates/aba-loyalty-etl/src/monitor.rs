@@ -49,6 +49,8 @@ pub struct ValidationSummary {
     pub report_id: i64,
     pub started_at: DateTime<Utc>,
     pub cards_compared: i64,
+    pub cards_unmanaged: i64,
+    pub cards_deleted_with_history: i64,
     pub discrepancies: i64,
     pub consistency_rate: f64,
     pub threshold: f64,
@@ -166,7 +168,8 @@ pub fn status_of(
     let last_validation = q(
         client,
         &format!(
-            "SELECT id, started_at, cards_compared, discrepancies, consistency_rate, threshold, alert, duration_ms
+            "SELECT id, started_at, cards_compared, discrepancies, consistency_rate, threshold, alert, duration_ms,
+                    cards_unmanaged, cards_deleted_with_history
              FROM {SCHEMA}.validation_reports ORDER BY id DESC LIMIT 1"
         ),
     )?
@@ -180,6 +183,8 @@ pub fn status_of(
         threshold: r.get(5),
         alert: r.get(6),
         duration_ms: r.get(7),
+        cards_unmanaged: r.get(8),
+        cards_deleted_with_history: r.get(9),
     });
     Ok(Status {
         target,

@@ -8,6 +8,7 @@ use postgres::Transaction;
 
 use crate::copy_format::{decode, FormatError, TupleReader, TupleWriter};
 use crate::error::{DbContext, EtlError, Result, Side};
+use crate::source::SourceShape;
 use crate::streams::Stream;
 use crate::transform::{Reject, Transformer};
 
@@ -28,26 +29,30 @@ pub struct PipeStats {
 
 /// Copy the rows of `stream` selected by `filter` (a SQL condition, or none) from the source
 /// transaction into `target_table` (the stream's table or a staging table) of the target one.
+/// An optional column the source lacks (`shape`) arrives as NULL.
 pub fn copy_stream(
     source: &mut Transaction<'_>,
     target: &mut Transaction<'_>,
     stream: &'static Stream,
+    shape: &SourceShape,
     filter: Option<&str>,
     target_table: &str,
     freeze: bool,
 ) -> Result<PipeStats> {
     let what = format!("{} ({})", stream.name, stream.source_table);
-    let copy_out = match filter {
+    let select = stream.source_select(shape);
+    let copy_out = match (filter, select) {
         // A whole table: COPY of the table itself, cheaper for the server than of a query.
-        None => format!(
+        (None, None) => format!(
             "COPY public.{} ({}) TO STDOUT (FORMAT binary)",
             stream.source_table,
             stream.source_columns()
         ),
-        Some(filter) => format!(
-            "COPY (SELECT {} FROM public.{} WHERE {filter}) TO STDOUT (FORMAT binary)",
-            stream.source_columns(),
-            stream.source_table
+        (filter, select) => format!(
+            "COPY (SELECT {} FROM public.{} WHERE {}) TO STDOUT (FORMAT binary)",
+            select.unwrap_or_else(|| stream.source_columns()),
+            stream.source_table,
+            filter.unwrap_or("true")
         ),
     };
     let reader = source

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{DbContext, EtlError, Result, Side};
 use crate::pipe::{copy_stream, IdStream, PipeStats};
 use crate::schema::SCHEMA;
-use crate::source::Snapshot;
+use crate::source::{Snapshot, SourceShape};
 use crate::streams::Stream;
 use crate::transform::Reject;
 
@@ -128,6 +128,7 @@ fn upsert_sql(stream: &Stream, from: &str) -> String {
 /// Run one stream in one target transaction.
 pub fn run_stream(
     source: &mut Transaction<'_>,
+    shape: &SourceShape,
     snap: &Snapshot,
     target: &mut Client,
     stream: &'static Stream,
@@ -135,7 +136,7 @@ pub fn run_stream(
 ) -> Result<StreamReport> {
     let started_at = Utc::now();
     let clock = Instant::now();
-    let outcome = run_stream_tx(source, snap, target, stream, mode, started_at, clock);
+    let outcome = run_stream_tx(source, shape, snap, target, stream, mode, started_at, clock);
     if let Err(err) = &outcome {
         // The stream's transaction is rolled back; the failure itself is still on record.
         let duration_ms = clock.elapsed().as_secs_f64() * 1e3;
@@ -156,8 +157,10 @@ pub fn run_stream(
     outcome
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_stream_tx(
     source: &mut Transaction<'_>,
+    shape: &SourceShape,
     snap: &Snapshot,
     target: &mut Client,
     stream: &'static Stream,
@@ -190,7 +193,7 @@ fn run_stream_tx(
                 ))
                 .db(Side::Target, db("preparing the first load of"))?;
                 let rebuild = drop_indexes(&mut tx, stream)?;
-                let stats = copy_stream(source, &mut tx, stream, None, &table, true)?;
+                let stats = copy_stream(source, &mut tx, stream, shape, None, &table, true)?;
                 tx.batch_execute(&rebuild.join(";\n"))
                     .db(Side::Target, db("rebuilding the indexes of"))?;
                 let n = stats.rows_written;
@@ -198,7 +201,7 @@ fn run_stream_tx(
                 (stats, n, n, 0)
             } else {
                 stage(&mut tx, &table)?;
-                let stats = copy_stream(source, &mut tx, stream, None, "aba_stage", false)?;
+                let stats = copy_stream(source, &mut tx, stream, shape, None, "aba_stage", false)?;
                 tx.batch_execute("ANALYZE aba_stage")
                     .db(Side::Target, db("analysing staged"))?;
                 let (up, ins) = upsert(&mut tx, stream)?;
@@ -240,6 +243,7 @@ fn run_stream_tx(
                 source,
                 &mut tx,
                 stream,
+                shape,
                 filter.as_deref(),
                 "aba_stage",
                 false,
@@ -509,12 +513,15 @@ fn vanished_ids(
 /// cards' after a sync.
 fn refresh_balances(tx: &mut Transaction<'_>, mode: Mode) -> Result<()> {
     let sql = match mode {
-        // Enough memory for the hash aggregate over every card not to spill to disk.
+        // Enough memory for the hash aggregate over every card not to spill to disk. Written in
+        // card order, so validation's ordered scan of the balances reads the heap in order
+        // (1M cards: 0.3 s instead of 4.4 s for the hash aggregate's random order).
         Mode::Full { .. } => format!(
             "SET LOCAL work_mem = '256MB';
              TRUNCATE {SCHEMA}.card_balances;
              INSERT INTO {SCHEMA}.card_balances (card_id, balance, moves)
-               SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id;"
+               SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id
+               ORDER BY card_id;"
         ),
         Mode::Incremental => format!(
             "DELETE FROM {SCHEMA}.card_balances WHERE card_id IN (SELECT card_id FROM aba_touched);

@@ -8,11 +8,23 @@ use crate::error::{DbContext, EtlError, Result, Side};
 pub const SCHEMA: &str = "aba_engine";
 
 /// (version, name, SQL). Append only: a released migration never changes.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "initial engine schema",
-    include_str!("../sql/migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "initial engine schema",
+        include_str!("../sql/migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "ledger moves: card_code and shortfall",
+        include_str!("../sql/migrations/0002_move_card_code_shortfall.sql"),
+    ),
+    (
+        3,
+        "validation: unmanaged and deleted-with-history card counts",
+        include_str!("../sql/migrations/0003_validation_unmanaged_deleted.sql"),
+    ),
+];
 
 pub fn latest_version() -> i32 {
     MIGRATIONS.last().map(|m| m.0).unwrap_or(0)

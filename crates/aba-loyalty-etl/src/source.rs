@@ -9,6 +9,29 @@ use serde::Serialize;
 use crate::error::{DbContext, EtlError, Result, Side};
 use crate::streams::{self, Stream, STREAMS};
 
+/// The columns the source has, per table, as the preflight found them: what decides how an
+/// optional column is read (`Stream::source_select`).
+#[derive(Clone, Debug, Default)]
+pub struct SourceShape {
+    columns: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl SourceShape {
+    pub fn has(&self, table: &str, column: &str) -> bool {
+        self.columns.get(table).is_some_and(|c| c.contains(column))
+    }
+
+    /// A shape with these tables and columns (tests).
+    pub fn of(tables: &[(&str, &[&str])]) -> SourceShape {
+        SourceShape {
+            columns: tables
+                .iter()
+                .map(|(t, cols)| (t.to_string(), cols.iter().map(|c| c.to_string()).collect()))
+                .collect(),
+        }
+    }
+}
+
 /// The columns present in the source's `public` schema, per table.
 fn columns(client: &mut Client) -> Result<BTreeMap<String, BTreeSet<String>>> {
     let tables: Vec<&str> = STREAMS.iter().map(|s| s.source_table).collect();
@@ -26,26 +49,33 @@ fn columns(client: &mut Client) -> Result<BTreeMap<String, BTreeSet<String>>> {
     Ok(out)
 }
 
-/// What a stream lacks in the source: whole tables, or `table.column`.
-fn missing_for(stream: &Stream, present: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+/// What a stream lacks in the source: whole tables, or `table.column` (`optional`: the optional
+/// columns it lacks, read as NULL; otherwise the required ones).
+fn missing_for(
+    stream: &Stream,
+    present: &BTreeMap<String, BTreeSet<String>>,
+    optional: bool,
+) -> Vec<String> {
     match present.get(stream.source_table) {
+        None if optional => Vec::new(),
         None => vec![stream.source_table.to_string()],
         Some(cols) => stream
             .columns
             .iter()
-            .filter(|c| !cols.contains(c.source))
+            .filter(|c| c.optional == optional && !cols.contains(c.source))
             .map(|c| format!("{}.{}", stream.source_table, c.source))
             .collect(),
     }
 }
 
-/// Fail, naming everything missing, unless the source has what `selected` streams read.
-pub fn preflight(client: &mut Client, selected: &[&'static Stream]) -> Result<()> {
+/// Fail, naming everything missing, unless the source has what `selected` streams read; the
+/// source's shape otherwise (which optional columns it has).
+pub fn preflight(client: &mut Client, selected: &[&'static Stream]) -> Result<SourceShape> {
     let present = columns(client)?;
     let mut odoo_missing = BTreeSet::new();
     let mut addon_missing = BTreeSet::new();
     for stream in selected {
-        for what in missing_for(stream, &present) {
+        for what in missing_for(stream, &present, false) {
             let addon_column = what
                 .split_once('.')
                 .is_some_and(|(t, c)| streams::is_addon_column(t, c));
@@ -71,7 +101,7 @@ pub fn preflight(client: &mut Client, selected: &[&'static Stream]) -> Result<()
                 .collect(),
         });
     }
-    Ok(())
+    Ok(SourceShape { columns: present })
 }
 
 /// A consistent read-only view of the source and its transaction horizon.
@@ -116,6 +146,8 @@ pub struct SourceCheck {
     pub server_version: String,
     pub streams_available: Vec<String>,
     pub missing: BTreeMap<String, Vec<String>>,
+    /// Columns of a later addon version the source lacks: the stream loads them as NULL.
+    pub optional_missing: BTreeMap<String, Vec<String>>,
     pub addon_installed: bool,
     /// A write attempted through the ETL's source connection was refused by the server.
     pub read_only_enforced: bool,
@@ -126,12 +158,17 @@ pub fn check(client: &mut Client, dsn: String) -> Result<SourceCheck> {
     let present = columns(client)?;
     let mut available = Vec::new();
     let mut missing = BTreeMap::new();
+    let mut optional_missing = BTreeMap::new();
     for stream in STREAMS {
-        let lacks = missing_for(stream, &present);
+        let lacks = missing_for(stream, &present, false);
         if lacks.is_empty() {
             available.push(stream.name.to_string());
         } else {
             missing.insert(stream.name.to_string(), lacks);
+        }
+        let absent = missing_for(stream, &present, true);
+        if !absent.is_empty() {
+            optional_missing.insert(stream.name.to_string(), absent);
         }
     }
     let addon_installed = STREAMS
@@ -167,6 +204,7 @@ pub fn check(client: &mut Client, dsn: String) -> Result<SourceCheck> {
         server_version,
         streams_available: available,
         missing,
+        optional_missing,
         addon_installed,
         read_only_enforced,
         read_only_error,

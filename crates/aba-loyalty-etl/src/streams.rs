@@ -65,6 +65,9 @@ pub struct Column {
     /// Column name in the engine table.
     pub target: &'static str,
     pub conv: Conv,
+    /// Added by a later version of the addon: a source whose addon predates it still loads,
+    /// the column read as NULL (see `Stream::source_select`).
+    pub optional: bool,
 }
 
 const fn col(source: &'static str, conv: Conv) -> Column {
@@ -72,10 +75,18 @@ const fn col(source: &'static str, conv: Conv) -> Column {
         source,
         target: source,
         conv,
+        optional: false,
     }
 }
 const fn pass(source: &'static str) -> Column {
     col(source, Conv::Pass)
+}
+/// A column the source may lack (read as NULL then).
+const fn optional(column: Column) -> Column {
+    Column {
+        optional: true,
+        ..column
+    }
 }
 
 #[derive(Debug)]
@@ -97,6 +108,27 @@ impl Stream {
             .map(|c| format!("\"{}\"", c.source))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+    /// The select list for a source of this shape: an optional column the source lacks is
+    /// read as NULL. `None` when the source has every column (the plain column list serves).
+    pub fn source_select(&self, shape: &crate::source::SourceShape) -> Option<String> {
+        let absent = |c: &Column| c.optional && !shape.has(self.source_table, c.source);
+        if !self.columns.iter().any(absent) {
+            return None;
+        }
+        Some(
+            self.columns
+                .iter()
+                .map(|c| {
+                    if absent(c) {
+                        format!("NULL AS \"{}\"", c.source)
+                    } else {
+                        format!("\"{}\"", c.source)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     }
     pub fn target_columns(&self) -> String {
         self.columns
@@ -124,7 +156,7 @@ const PROGRAM_TYPES: &[&str] = &[
     "buy_x_get_y",
     "next_order_coupons",
 ];
-const MOVE_KINDS: &[&str] = &["earn", "redeem", "refund", "adjust", "opening"];
+const MOVE_KINDS: &[&str] = &["earn", "redeem", "refund", "return", "adjust", "opening"];
 
 pub static STREAMS: &[Stream] = &[
     Stream {
@@ -277,6 +309,7 @@ pub static STREAMS: &[Stream] = &[
                     required: false,
                     sign: Sign::Any,
                 },
+                optional: false,
             },
             pass("create_date"),
             pass("write_date"),
@@ -290,7 +323,9 @@ pub static STREAMS: &[Stream] = &[
         addon: true,
         columns: &[
             pass("id"),
+            // No foreign key in the addon: the id of a card Odoo deleted stays, with its code.
             col("card_id", Conv::Required),
+            optional(pass("card_code")),
             pass("partner_id"),
             pass("program_id"),
             pass("order_uid"),
@@ -323,6 +358,14 @@ pub static STREAMS: &[Stream] = &[
                     sign: Sign::NonNegative,
                 },
             ),
+            // What a card could not cover when a paid order was posted down to zero.
+            optional(col(
+                "shortfall",
+                Conv::Numeric {
+                    required: false,
+                    sign: Sign::NonNegative,
+                },
+            )),
             pass("idempotency_key"),
             pass("engine"),
             pass("create_date"),
@@ -491,6 +534,30 @@ mod tests {
                 "{}",
                 s.name
             );
+        }
+    }
+
+    #[test]
+    fn optional_columns_the_source_lacks_are_read_as_null() {
+        use crate::source::SourceShape;
+        let moves = by_name("moves").expect("moves");
+        let all: Vec<&str> = moves.columns.iter().map(|c| c.source).collect();
+        let full = SourceShape::of(&[("aba_loyalty_point_move", &all)]);
+        assert_eq!(moves.source_select(&full), None);
+        let old: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|c| !["card_code", "shortfall"].contains(c))
+            .collect();
+        let select = moves
+            .source_select(&SourceShape::of(&[("aba_loyalty_point_move", &old)]))
+            .expect("a select list");
+        assert!(select.starts_with("\"id\", \"card_id\", NULL AS \"card_code\", "));
+        assert!(select.contains("NULL AS \"shortfall\""), "{select}");
+        assert_eq!(select.matches(", ").count() + 1, moves.columns.len());
+        // Only the ledger's new columns are optional: Odoo's own tables are read as they are.
+        for s in STREAMS.iter().filter(|s| s.name != "moves") {
+            assert!(s.columns.iter().all(|c| !c.optional), "{}", s.name);
         }
     }
 

@@ -73,7 +73,7 @@ impl Etl {
         check_cadences(&options.cadences)?;
         let selected = streams::select(options.streams.as_deref())?;
         let mut src = self.source_conn()?;
-        source::preflight(&mut src, &selected)?;
+        let shape = source::preflight(&mut src, &selected)?;
         let mut tgt = self.target_conn()?;
         schema::migrate(&mut tgt)?;
 
@@ -117,6 +117,7 @@ impl Etl {
             for stream in due {
                 reports.push(run_stream(
                     &mut src_tx,
+                    &shape,
                     &snap,
                     &mut tgt,
                     stream,

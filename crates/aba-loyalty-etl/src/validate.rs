@@ -1,6 +1,20 @@
 //! Validation: Odoo's balance (`loyalty_card.points`, a float cache) against the engine's
-//! (the sum of the card's ledger moves), card by card. Both sides are streamed in card order
-//! and merged, so 1M cards cost two ordered scans and no memory beyond the discrepancies kept.
+//! (the sum of the card's ledger moves), card by card, for the cards the ledger manages. Both
+//! sides are streamed in card order and merged, so 1M cards cost a few ordered scans and no
+//! memory beyond the discrepancies kept.
+//!
+//! Only engine-managed loyalty cards have ledger moves: Odoo's own coupons, gift cards, eWallets
+//! and unmanaged programs' cards have none, and Odoo computes their points itself. So each card
+//! id, seen in Odoo's cards, Odoo's ledger (which cards have moves) and the engine's ledger, is:
+//!
+//! | Odoo card | Odoo ledger | engine ledger | counted as |
+//! | --- | --- | --- | --- |
+//! | yes | any | yes | compared: consistent, `mismatch` or `invalid_in_odoo` |
+//! | yes | yes | no | compared: `missing_in_engine` (the engine lacks the card's history) |
+//! | yes | no | no | `cards_unmanaged` (not compared) |
+//! | no | yes | yes | `cards_deleted_with_history`: Odoo deleted the card, its history stays (not compared) |
+//! | no | no | yes | compared: `missing_in_odoo` (history Odoo's ledger does not have) |
+//! | no | yes | no | compared: `missing_in_engine` (a deleted card's history the engine never got) |
 use std::io::BufRead;
 use std::str::FromStr;
 use std::time::Instant;
@@ -42,7 +56,7 @@ impl Default for ValidateOptions {
 pub struct Discrepancy {
     pub card_id: i32,
     pub field: &'static str,
-    /// "mismatch", "missing_in_engine", "missing_in_odoo", "invalid_in_odoo".
+    /// "mismatch", "missing_in_engine", "missing_in_odoo", "invalid_in_odoo" (see the module).
     pub kind: &'static str,
     pub odoo: Option<String>,
     pub engine: Option<String>,
@@ -55,9 +69,16 @@ pub struct ValidationReport {
     pub duration_ms: f64,
     pub threshold: f64,
     pub tolerance: Decimal,
+    /// Odoo's cards (`loyalty_card` rows), managed or not.
     pub cards_odoo: u64,
+    /// The engine's cards: its copy of Odoo's cards and the cards only its ledger has.
     pub cards_engine: u64,
+    /// Cards with ledger history (on either side), as the module's table says; the rate's base.
     pub cards_compared: u64,
+    /// Odoo cards without any ledger move (Odoo's own coupons, gift cards, eWallets...).
+    pub cards_unmanaged: u64,
+    /// Cards Odoo deleted whose ledger history the engine keeps.
+    pub cards_deleted_with_history: u64,
     pub consistent: u64,
     pub discrepancies_count: u64,
     pub consistency_rate: f64,
@@ -75,6 +96,11 @@ struct Side2<R> {
 }
 
 impl<R: BufRead> Side2<R> {
+    /// Field `i` of the current tuple as a boolean (NULL: false).
+    fn flag(&self, i: usize) -> bool {
+        self.input.field(i).is_some_and(|b| b.first() == Some(&1))
+    }
+
     fn next(&mut self) -> Result<Option<(i32, Option<Value>)>> {
         match self.input.next_tuple() {
             Ok(true) => {}
@@ -128,8 +154,69 @@ impl<R: BufRead> Side2<R> {
     }
 }
 
-/// The engine's cards merged with its balances, in card order: (card id, balance bytes); a
-/// card without ledger moves has balance 0 (None), a balance without a card still counts.
+/// One card id as Odoo has it: `card` is `Some(points)` when `loyalty_card` has the row, and
+/// `ledger` whether Odoo's ledger has moves for the id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct OdooCard {
+    id: i32,
+    card: Option<Option<Value>>,
+    ledger: bool,
+}
+
+/// Odoo's cards merged with the ids its ledger has moves for, in card order. The source sends
+/// one ordered stream of (id, points, is a card row): a card row and a ledger row per id at most.
+struct OdooSide<R> {
+    rows: Side2<R>,
+    pending: Option<OdooCard>,
+}
+
+impl<R: BufRead> OdooSide<R> {
+    fn new(rows: Side2<R>) -> Self {
+        OdooSide {
+            rows,
+            pending: None,
+        }
+    }
+
+    fn row(&mut self) -> Result<Option<OdooCard>> {
+        Ok(self.rows.next()?.map(|(id, value)| {
+            if self.rows.flag(2) {
+                OdooCard {
+                    id,
+                    card: Some(value),
+                    ledger: false,
+                }
+            } else {
+                OdooCard {
+                    id,
+                    card: None,
+                    ledger: true,
+                }
+            }
+        }))
+    }
+
+    fn next(&mut self) -> Result<Option<OdooCard>> {
+        let Some(mut first) = self
+            .pending
+            .take()
+            .map_or_else(|| self.row(), |p| Ok(Some(p)))?
+        else {
+            return Ok(None);
+        };
+        match self.row()? {
+            Some(second) if second.id == first.id => {
+                first.card = first.card.or(second.card);
+                first.ledger |= second.ledger;
+            }
+            other => self.pending = other,
+        }
+        Ok(Some(first))
+    }
+}
+
+/// The engine's cards merged with its balances, in card order: (card id, balance); `None` for
+/// a card of the engine's copy without ledger moves, `Some` for a card its ledger has.
 struct EngineSide<R> {
     cards: Side2<R>,
     balances: Side2<R>,
@@ -206,6 +293,8 @@ struct Tally {
     cards_odoo: u64,
     cards_engine: u64,
     compared: u64,
+    unmanaged: u64,
+    deleted_with_history: u64,
     consistent: u64,
     count: u64,
     total_odoo: Decimal,
@@ -220,6 +309,8 @@ impl Tally {
             cards_odoo: 0,
             cards_engine: 0,
             compared: 0,
+            unmanaged: 0,
+            deleted_with_history: 0,
             consistent: 0,
             count: 0,
             total_odoo: Decimal::ZERO,
@@ -233,6 +324,69 @@ impl Tally {
         if self.kept.len() < self.options.max_discrepancies {
             self.kept.push(d);
         }
+    }
+
+    /// One card id from both sides (`engine`: `Some` when the engine has the card, holding its
+    /// ledger balance when its ledger has moves), classified as the module's table says.
+    fn card(
+        &mut self,
+        id: i32,
+        odoo: Option<OdooCard>,
+        engine: Option<Option<Value>>,
+    ) -> Result<()> {
+        let odoo_ledger = odoo.is_some_and(|o| o.ledger);
+        let odoo_card = odoo.and_then(|o| o.card);
+        if odoo_card.is_some() {
+            self.cards_odoo += 1;
+        }
+        if engine.is_some() {
+            self.cards_engine += 1;
+        }
+        let balance = match engine.flatten() {
+            Some(raw) => Some(engine_value(&Some(raw))?),
+            None => None,
+        };
+        match (odoo_card, balance) {
+            (Some(points), Some(balance)) => self.both(id, &points, balance),
+            (Some(points), None) if odoo_ledger => self.missing_in_engine(id, Some(&points)),
+            (Some(_), None) => self.unmanaged += 1,
+            (None, Some(_)) if odoo_ledger => self.deleted_with_history += 1,
+            (None, Some(balance)) => {
+                self.compared += 1;
+                self.total_engine += balance;
+                self.discrepancy(Discrepancy {
+                    card_id: id,
+                    field: "points",
+                    kind: "missing_in_odoo",
+                    odoo: None,
+                    engine: Some(balance.to_string()),
+                });
+            }
+            (None, None) if odoo_ledger => self.missing_in_engine(id, None),
+            // Only the engine's copy of a card Odoo deleted, and no history: not a balance.
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Odoo's ledger has history for the card, the engine's has none (`odoo`: the card's
+    /// points, `None` when Odoo deleted the card).
+    fn missing_in_engine(&mut self, id: i32, odoo: Option<&Option<Value>>) {
+        self.compared += 1;
+        let value = odoo.map(|raw| match odoo_value(raw) {
+            Ok(v) => {
+                self.total_odoo += v;
+                v.to_string()
+            }
+            Err(text) => text,
+        });
+        self.discrepancy(Discrepancy {
+            card_id: id,
+            field: "points",
+            kind: "missing_in_engine",
+            odoo: value,
+            engine: None,
+        });
     }
 
     fn both(&mut self, id: i32, odoo: &Option<Value>, engine: Decimal) {
@@ -299,6 +453,9 @@ impl Etl {
                 });
             }
         }
+        // Which cards Odoo's ledger has moves for decides what is compared.
+        let moves = streams::by_name("moves").into_iter().collect::<Vec<_>>();
+        source::preflight(&mut src, &moves)?;
 
         let mut tally = Tally::new(options.clone());
         {
@@ -331,9 +488,16 @@ impl Etl {
                 tx.batch_execute("SET LOCAL jit = off")
                     .db(Side::Target, "configuring the validation")?;
             }
+            // Odoo's cards and the card ids its ledger has moves for (deleted cards' included),
+            // one ordered stream: a merge of the two index scans.
             let src_reader = src_tx
-                .copy_out("COPY (SELECT id, points FROM public.loyalty_card ORDER BY id) TO STDOUT (FORMAT binary)")
-                .db(Side::Source, "reading Odoo's card balances")?;
+                .copy_out(
+                    "COPY (SELECT id, points, true FROM public.loyalty_card
+                           UNION ALL
+                           SELECT DISTINCT card_id, NULL::float8, false FROM public.aba_loyalty_point_move
+                           ORDER BY 1) TO STDOUT (FORMAT binary)",
+                )
+                .db(Side::Source, "reading Odoo's card balances and ledger cards")?;
             let cards_reader = tgt_tx
                 .copy_out(&format!(
                     "COPY (SELECT id FROM {SCHEMA}.cards ORDER BY id) TO STDOUT (FORMAT binary)"
@@ -344,10 +508,10 @@ impl Etl {
                     "COPY (SELECT card_id, balance FROM {SCHEMA}.card_balances ORDER BY card_id) TO STDOUT (FORMAT binary)"
                 ))
                 .db(Side::Target, "reading the engine's card balances")?;
-            let mut odoo = Side2 {
+            let mut odoo = OdooSide::new(Side2 {
                 input: TupleReader::new(src_reader),
                 side: Side::Source,
-            };
+            });
             let mut engine = EngineSide::new(
                 Side2 {
                     input: TupleReader::new(cards_reader),
@@ -361,39 +525,27 @@ impl Etl {
             let mut o = odoo.next()?;
             let mut e = engine.next()?;
             loop {
-                match (&o, &e) {
+                let id = match (&o, &e) {
                     (None, None) => break,
-                    (Some((oid, ov)), Some((eid, ev))) if oid == eid => {
-                        tally.cards_odoo += 1;
-                        tally.cards_engine += 1;
-                        let ev = engine_value(ev)?;
-                        tally.both(*oid, ov, ev);
+                    (Some(a), Some(b)) => a.id.min(b.0),
+                    (Some(a), None) => a.id,
+                    (None, Some(b)) => b.0,
+                };
+                let odoo_card = match o {
+                    Some(card) if card.id == id => {
                         o = odoo.next()?;
+                        Some(card)
+                    }
+                    _ => None,
+                };
+                let engine_card = match e {
+                    Some((eid, balance)) if eid == id => {
                         e = engine.next()?;
+                        Some(balance)
                     }
-                    (Some((oid, ov)), Some((eid, _))) if oid < eid => {
-                        missing_in_engine(&mut tally, *oid, ov);
-                        o = odoo.next()?;
-                    }
-                    (Some((oid, ov)), None) => {
-                        missing_in_engine(&mut tally, *oid, ov);
-                        o = odoo.next()?;
-                    }
-                    (_, Some((eid, ev))) => {
-                        let ev = engine_value(ev)?;
-                        tally.cards_engine += 1;
-                        tally.compared += 1;
-                        tally.total_engine += ev;
-                        tally.discrepancy(Discrepancy {
-                            card_id: *eid,
-                            field: "points",
-                            kind: "missing_in_odoo",
-                            odoo: None,
-                            engine: Some(ev.to_string()),
-                        });
-                        e = engine.next()?;
-                    }
-                }
+                    _ => None,
+                };
+                tally.card(id, odoo_card, engine_card)?;
             }
             drop(odoo);
             drop(engine);
@@ -421,6 +573,8 @@ impl Etl {
             cards_odoo: tally.cards_odoo,
             cards_engine: tally.cards_engine,
             cards_compared: tally.compared,
+            cards_unmanaged: tally.unmanaged,
+            cards_deleted_with_history: tally.deleted_with_history,
             consistent: tally.consistent,
             discrepancies_count: tally.count,
             consistency_rate: rate,
@@ -442,9 +596,11 @@ impl Etl {
             );
         } else {
             log::info!(
-                "validation {}: {} cards, consistency {:.4}%, {} discrepancies, {:.0} ms",
+                "validation {}: {} cards compared ({} unmanaged, {} deleted with history), consistency {:.4}%, {} discrepancies, {:.0} ms",
                 report.report_id,
                 report.cards_compared,
+                report.cards_unmanaged,
+                report.cards_deleted_with_history,
                 rate * 100.0,
                 report.discrepancies_count,
                 duration_ms
@@ -452,25 +608,6 @@ impl Etl {
         }
         Ok(report)
     }
-}
-
-fn missing_in_engine(tally: &mut Tally, id: i32, odoo: &Option<Value>) {
-    tally.cards_odoo += 1;
-    tally.compared += 1;
-    let value = match odoo_value(odoo) {
-        Ok(v) => {
-            tally.total_odoo += v;
-            v.to_string()
-        }
-        Err(text) => text,
-    };
-    tally.discrepancy(Discrepancy {
-        card_id: id,
-        field: "points",
-        kind: "missing_in_engine",
-        odoo: Some(value),
-        engine: None,
-    });
 }
 
 fn store(client: &mut postgres::Client, r: &ValidationReport) -> Result<i64> {
@@ -482,8 +619,8 @@ fn store(client: &mut postgres::Client, r: &ValidationReport) -> Result<i64> {
             &format!(
                 "INSERT INTO {SCHEMA}.validation_reports (started_at, duration_ms, threshold, tolerance,
                      cards_odoo, cards_engine, cards_compared, consistent, discrepancies, consistency_rate,
-                     points_total_odoo, points_total_engine, alert)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
+                     points_total_odoo, points_total_engine, alert, cards_unmanaged, cards_deleted_with_history)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id"
             ),
             &[
                 &r.started_at,
@@ -499,6 +636,8 @@ fn store(client: &mut postgres::Client, r: &ValidationReport) -> Result<i64> {
                 &r.points_total_odoo,
                 &r.points_total_engine,
                 &r.alert,
+                &(r.cards_unmanaged as i64),
+                &(r.cards_deleted_with_history as i64),
             ],
         )
         .db(Side::Target, "storing the validation report")?
@@ -547,6 +686,111 @@ mod tests {
             Ok(Decimal::new(125, 1))
         );
         assert!(odoo_value(&Some(Value::Float(f64::NAN))).is_err());
+    }
+
+    #[test]
+    fn only_cards_with_ledger_history_are_compared() {
+        let odoo = |id, points: Option<f64>, ledger| OdooCard {
+            id,
+            card: points.map(|p| Some(Value::Float(p))),
+            ledger,
+        };
+        let balance = |b: i64| Some(Some(Value::Exact(Decimal::from(b))));
+        let mut t = Tally::new(ValidateOptions::default());
+        t.card(1, Some(odoo(1, Some(5.0), true)), balance(5))
+            .expect("ok"); // consistent
+        t.card(2, Some(odoo(2, Some(6.0), true)), balance(5))
+            .expect("ok"); // mismatch
+        t.card(3, Some(odoo(3, Some(7.0), false)), Some(None))
+            .expect("ok"); // unmanaged
+        t.card(4, Some(odoo(4, Some(7.0), false)), None)
+            .expect("ok"); // unmanaged, not copied yet
+        t.card(5, Some(odoo(5, None, true)), balance(9))
+            .expect("ok"); // deleted, history kept
+        t.card(6, Some(odoo(6, Some(8.0), true)), Some(None))
+            .expect("ok"); // engine lacks history
+        t.card(7, None, balance(3)).expect("ok"); // history Odoo's ledger lacks
+        t.card(8, Some(odoo(8, None, true)), None).expect("ok"); // deleted, engine never had it
+        t.card(9, None, Some(None)).expect("ok"); // stale copy of a deleted card
+        assert_eq!((t.cards_odoo, t.cards_engine), (5, 7));
+        assert_eq!((t.compared, t.consistent, t.count), (5, 1, 4));
+        assert_eq!((t.unmanaged, t.deleted_with_history), (2, 1));
+        let kinds: Vec<_> = t.kept.iter().map(|d| (d.card_id, d.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (2, "mismatch"),
+                (6, "missing_in_engine"),
+                (7, "missing_in_odoo"),
+                (8, "missing_in_engine")
+            ]
+        );
+        assert_eq!(t.kept[1].odoo.as_deref(), Some("8"));
+        assert_eq!(
+            (t.kept[3].odoo.as_deref(), t.kept[3].engine.as_deref()),
+            (None, None)
+        );
+        // Totals cover the compared cards only.
+        assert_eq!(
+            (t.total_odoo, t.total_engine),
+            (Decimal::from(19), Decimal::from(13))
+        );
+    }
+
+    #[test]
+    fn odoo_side_merges_a_card_row_with_its_ledger_row() {
+        // (id, points, is a card row), ordered by id, in either order within an id.
+        let rows: &[(i32, Option<f64>, bool)] = &[
+            (1, Some(2.5), true),
+            (1, None, false),
+            (2, None, false),
+            (2, Some(1.0), true),
+            (3, Some(4.0), true),
+            (5, None, false),
+        ];
+        let mut w = crate::copy_format::TupleWriter::new(Vec::new()).expect("vec");
+        for (id, points, card) in rows {
+            w.begin(3).expect("vec");
+            w.raw(Some(&id.to_be_bytes())).expect("vec");
+            w.raw(points.map(|p| p.to_be_bytes().to_vec()).as_deref())
+                .expect("vec");
+            w.raw(Some(&[u8::from(*card)])).expect("vec");
+        }
+        let bytes = w.finish().expect("vec");
+        let mut side = OdooSide::new(Side2 {
+            input: TupleReader::new(&bytes[..]),
+            side: Side::Source,
+        });
+        let mut seen = Vec::new();
+        while let Some(c) = side.next().expect("read") {
+            seen.push(c);
+        }
+        let f = |p: f64| Some(Some(Value::Float(p)));
+        assert_eq!(
+            seen,
+            [
+                OdooCard {
+                    id: 1,
+                    card: f(2.5),
+                    ledger: true
+                },
+                OdooCard {
+                    id: 2,
+                    card: f(1.0),
+                    ledger: true
+                },
+                OdooCard {
+                    id: 3,
+                    card: f(4.0),
+                    ledger: false
+                },
+                OdooCard {
+                    id: 5,
+                    card: None,
+                    ledger: true
+                },
+            ]
+        );
     }
 
     #[test]

@@ -94,8 +94,12 @@ class Etl:
     ) -> Report:
         """Compare Odoo's card balances with the engine's ledger-derived ones, card by card.
 
-        The report (stored in the target too) has totals, ``discrepancies`` (card, field, both
-        values), ``consistency_rate`` and ``alert`` (rate below ``threshold``). On alert the
+        Only cards with ledger history are compared: Odoo's own cards without any move are
+        counted in ``cards_unmanaged``, cards Odoo deleted whose history the engine keeps in
+        ``cards_deleted_with_history`` (neither is a discrepancy). The report (stored in the
+        target too) has totals, ``discrepancies`` (card, field, both values),
+        ``consistency_rate`` (consistent / ``cards_compared``) and ``alert`` (rate below
+        ``threshold``). On alert the
         native side logs at ERROR and ``on_alert(report)`` is called.
         """
         report = json.loads(self._native.validate(float(threshold), str(tolerance), int(max_discrepancies)))
@@ -261,8 +265,10 @@ def generate(
 ) -> Report:
     """Fill the empty database ``dsn`` with an Odoo-18-shaped source of ``cards`` cards.
 
-    Defaults: partners 1.2 x cards, ledger moves 4 x cards (one opening per card), history =
-    the non-opening moves, orders = cards. ``with_addon=False`` leaves out the addon's tables.
+    With the addon, 9 cards in 10 are engine-managed loyalty cards with ledger moves (ids first);
+    the rest are gift cards, coupons and eWallets with points and no move. Defaults: partners
+    1.2 x cards, ledger moves 4 x cards (one opening per managed card), history = the
+    non-opening moves, orders = cards. ``with_addon=False`` leaves out the addon's tables.
     """
     return json.loads(
         _bindings.etl_generate(dsn, int(cards), partners, moves, orders, bool(with_addon), float(seed))
@@ -274,7 +280,8 @@ def activity(dsn: str, *, moves: int = 1000, drift: int = 0, seed: float = 0.5) 
 
     ``moves`` earnings on skewed random cards, each a ledger move, a history line and the card's
     cached balance, in one transaction stamped with its start time as Odoo does; ``drift`` cards
-    whose cached balance is doubled without a ledger move (what validation must catch). Returns
+    whose cached balance is doubled without a ledger move (what validation must catch). With the
+    addon both touch managed cards only (cards with ledger moves). Returns
     ``{"moves", "cards_touched", "drifted_cards", "duration_ms"}``.
     """
     return json.loads(_bindings.etl_activity(dsn, int(moves), int(drift), float(seed)))
