@@ -77,17 +77,38 @@ def test_specific_covers_products_or_categories_and_caps_before_rounding():
     result = engine.evaluate(order(line(1, 1, 1, 10000), line(2, 2, 1, 20000, category_ids=[5]),
                                    line(3, 3, 1, 50000)))
     (discount,) = result["discounts"]
-    # 10 % of 30,000 = 3,000, capped at 2,500.4, rounded: 2,500; pro rata 833.47 -> 833, 1666.9
-    # -> 1667, sum 2,500.
+    # 10 % of 30,000 = 3,000, capped at 2,500.4, rounded: 2,500; pro rata 833.33 -> 833
+    # (remainder 1/3), 1666.67 -> 1666 (remainder 2/3): the step left goes to line 2, 1667.
     assert discount["amount"] == D(2500)
     assert discount["lines"] == {1: D(833), 2: D(1667)}
 
 
-def test_rounding_difference_goes_to_the_largest_base_first_on_ties():
+def test_largest_remainder_ties_go_to_the_line_listed_first():
     engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "100"))))
     result = engine.evaluate(order(line(1, 1, 1, 100), line(2, 2, 1, 100), line(3, 3, 1, 100)))
-    # 33.33 each -> 33; the missing 1 goes to the first of the equal largest.
+    # 100 x 100 / 300: 33 each, remainder 100 each; the step left over goes to the first line.
     assert result["discounts"][0]["lines"] == {1: D(34), 2: D(33), 3: D(33)}
+
+
+def test_largest_remainder_not_largest_base_and_never_negative():
+    engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "5"))))
+    result = engine.evaluate(order(line(1, 1, 1, 10), line(2, 2, 1, 10), line(3, 3, 1, 10),
+                                   line(4, 4, 1, 70)))
+    # 5 x base / 100: 0.5, 0.5, 0.5, 3.5 -> 0, 0, 0, 3 with remainders 50, 50, 50, 50; the two
+    # steps left go to lines 1 and 2. (v1: 1, 1, 1 and 5 - 3 = 2 to the largest line.)
+    assert result["discounts"][0]["lines"] == {1: D(1), 2: D(1), 3: D(0), 4: D(3)}
+    engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "10"))))
+    result = engine.evaluate(order(line(1, 1, 1, 14), line(2, 2, 1, 16), line(3, 3, 1, 70)))
+    # 1.4, 1.6, 7 -> 1, 1, 7 with remainders 40, 60, 0: the step left goes to line 2.
+    assert result["discounts"][0]["lines"] == {1: D(1), 2: D(2), 3: D(7)}
+
+
+def test_largest_remainder_in_steps_of_the_rounding():
+    engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "0.10")), rounding="0.05"))
+    result = engine.evaluate(order(line(1, 1, 1, 1), line(2, 2, 1, 1), line(3, 3, 1, 1)))
+    # 2 steps of 0.05 over three equal lines: 0 steps each, equal remainders: lines 1 and 2.
+    assert [str(share) for share in result["discounts"][0]["lines"].values()] == [
+        "0.05", "0.05", "0.00"]
 
 
 def test_zero_base_lines_take_a_fixed_discount_on_the_first_then_clamped():

@@ -76,6 +76,18 @@ def test_rounding_and_allocation():
     assert [line["discount"] for line in result["lines"]] == [Decimal(1000), Decimal(2000)]
 
 
+def test_largest_remainder_allocation_v2():
+    fixed = {"id": 41, "type": "discount", "mode": "fixed", "value": "2", "applicability": "order"}
+    engine = Engine(config([promotion(4, 1, fixed)]))
+    lines = [{"id": i, "product_id": i, "qty": 1, "price_unit": 10} for i in range(1, 5)]
+    result = engine.evaluate(order("s5", lines))
+    # 0.5 each -> 0, remainders equal: the 2 steps go to the first two lines (v1: 1, 1, 1, -1).
+    assert result["discounts"][0]["lines"] == {1: Decimal(1), 2: Decimal(1), 3: Decimal(0),
+                                               4: Decimal(0)}
+    assert [line["total"] for line in result["lines"]] == [Decimal(9), Decimal(9), Decimal(10),
+                                                          Decimal(10)]
+
+
 def test_refund_takes_back_rounded_toward_zero():
     engine = Engine(config([points_program()]))
     lines = [{"id": 2, "product_id": 502, "category_ids": [8], "qty": -1, "price_unit": 30000}]
