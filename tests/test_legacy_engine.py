@@ -254,6 +254,68 @@ def test_redemption_of_a_program_out_of_dates_is_skipped_and_free():
     assert result["points"] is None and result["discounts"] == []
 
 
+def spend_earned_engine(basis="base", tiers=None):
+    return Engine(cfg(loyalty(10, 5, rules=[{"id": 1, "mode": "money", "amount": "0.001"}],
+                              rewards=[reward(101, "per_point", "100", required_points="1"),
+                                       reward(102, "fixed", "500", required_points="30")],
+                              spend_earned=True, points_basis=basis), tiers=tiers))
+
+
+def spend(engine, points, card_points=0, **extra):
+    return engine.evaluate(order(line(1, 1, 1, 50000),
+                                 card={"id": 1, "program_id": 10, "points": card_points},
+                                 redeem=[{"reward_id": 101, "points": points}], **extra))
+
+
+def test_spend_earned_counts_the_card_and_what_the_order_earns():
+    engine = spend_earned_engine()
+    # Earned on base: 50,000 x 0.001 = 50, whatever is redeemed; card 10: 60 available.
+    result = spend(engine, 60, card_points=10)
+    assert result["points"]["spent"] == D(60) and result["points"]["earned"] == D(50)
+    assert result["discounts"][0]["amount"] == D(6000)
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        spend(engine, "60.01", card_points=10)
+
+
+def test_spend_earned_on_paid_basis_counts_earned_after_the_redemption():
+    engine = spend_earned_engine("paid")
+    # 45 points: 4,500 off, paid 45,500 -> earned 45.50 >= 45.
+    result = spend(engine, 45)
+    assert result["points"]["earned"] == D("45.50") and result["points"]["spent"] == D(45)
+    # 46 points: 4,600 off, paid 45,400 -> earned 45.40 < 46 (it would fit on base: 50).
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        spend(engine, 46)
+    assert spend(spend_earned_engine("base"), 46)["points"]["spent"] == D(46)
+
+
+def test_spend_earned_while_pending_counts_only_the_card():
+    engine = spend_earned_engine(tiers=GOLD)
+    # No snapshot: pending, earned 0, so only the card's 5 points.
+    result = spend(engine, 5, card_points=5, partner_id=9)
+    assert result["status"] == "pending_membership" and result["points"]["spent"] == D(5)
+    with pytest.raises(InsufficientPointsError):
+        spend(engine, 6, card_points=5, partner_id=9)
+    assert spend(engine, 6, card_points=5, partner_id=9,
+                 membership=snapshot())["points"]["earned"] == D(100)  # gold x2
+
+
+def test_spend_earned_keeps_the_other_checks_first():
+    engine = spend_earned_engine()
+    with pytest.raises(OrderError, match=r"^redeem\[0\]\.points: "):
+        spend(engine, "0.5")  # below required_points: refused before anything is computed
+    with pytest.raises(OrderError, match=r"^redeem\[1\]\.points: "):
+        engine.evaluate(order(line(1, 1, 1, 50000), card={"id": 1, "program_id": 10, "points": 0},
+                              redeem=[{"reward_id": 101, "points": 1},
+                                      {"reward_id": 102, "points": 31}]))
+
+
+def test_spend_earned_is_a_strict_bool_and_ignored_on_promotions():
+    with pytest.raises(ConfigError, match=r"^programs\[0\]\.spend_earned: "):
+        Engine(cfg(loyalty(10, 5, spend_earned="yes")))
+    Engine(cfg(promo(1, 1, reward(11, "percent", "10"), spend_earned=True),
+               loyalty(10, 5, spend_earned=None)))
+
+
 # -- points and membership -----------------------------------------------------------------------
 
 def earning_engine(**extra):

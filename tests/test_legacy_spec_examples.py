@@ -15,7 +15,7 @@ from _spec_examples import (
     points_program,
     promotion,
 )
-from aba_legacy_engine import Engine
+from aba_legacy_engine import Engine, InsufficientPointsError
 
 
 @pytest.mark.parametrize(("basis", "earned"), [("base", "18.00"), ("paid", "16.65")])
@@ -98,3 +98,33 @@ def test_refund_takes_back_rounded_toward_zero():
     assert result["totals"] == {"base": Decimal(-30000), "discount": Decimal(0),
                                 "total": Decimal(-30000)}
     assert result["discounts"] == [] and result["skipped"] == [] and result["warnings"] == []
+
+
+def spend_earned_config(spend_earned: bool) -> dict:
+    program = {
+        "id": 20, "name": "Spend as you earn", "kind": "loyalty", "sequence": 1,
+        "spend_earned": spend_earned,
+        "rules": [{"id": 200, "mode": "money", "amount": "0.001"}],
+        "rewards": [{"id": 201, "type": "discount", "mode": "per_point", "value": "100",
+                     "applicability": "order", "required_points": "1"}],
+    }
+    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
+            "programs": [program]}
+
+
+def spend_earned_order() -> dict:
+    return order("s6", [{"id": 1, "product_id": 1, "qty": 1, "price_unit": 50000}],
+                 card={"id": 901, "program_id": 20, "points": "0"},
+                 redeem=[{"reward_id": 201, "points": 20}])
+
+
+def test_spend_earned_v2():
+    result = Engine(spend_earned_config(True)).evaluate(spend_earned_order())
+    # No tiers: multiplier 1. Earned on base 50,000 x 0.001 = 50.00 = available (card 0);
+    # 20 points x 100 = 2,000 off; spent 20.00.
+    assert result["discounts"] == [{"program_id": 20, "reward_id": 201,
+                                    "amount": Decimal(2000), "lines": {1: Decimal(2000)}}]
+    assert str(result["points"]["earned"]) == "50.00"
+    assert str(result["points"]["spent"]) == "20.00"
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        Engine(spend_earned_config(False)).evaluate(spend_earned_order())

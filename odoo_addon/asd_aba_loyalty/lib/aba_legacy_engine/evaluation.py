@@ -9,7 +9,7 @@ from .discounts import allocate, clamp, covered_lines, reward_amount
 from .earning import membership_tier, raw_points
 from .model import Config, Order, Program, Reward
 from .numbers import HUNDRED, ZERO
-from .redemption import validate_redemption
+from .redemption import check_balance, validate_redemption
 
 ENGINE = "legacy"
 
@@ -113,7 +113,15 @@ def evaluate_order(config: Config, order: Order) -> dict:
                 if not all_applied:
                     state.skip(program, "rules")
 
-    return _result(config, order, state, _points(config, order, state, spent))
+    points = _points(config, order, state, spent)
+    if requested:
+        program = config.loyalty_programs[card.program_id]
+        if program.spend_earned:
+            # This order's own earned points count too (0 while pending or out of dates).
+            block = points[1]
+            earned = block["earned"] if block is not None else ZERO
+            check_balance(requested, card.points, max(earned, ZERO))
+    return _result(config, order, state, points)
 
 
 def _rules_hold(program: Program, order: Order) -> bool:

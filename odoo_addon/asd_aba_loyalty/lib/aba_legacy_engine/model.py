@@ -65,10 +65,11 @@ class Program:
         "rewards",
         "rules",
         "sequence",
+        "spend_earned",
     )
 
     def __init__(self, id, name, kind, sequence, active, date_from, date_to, exclusive,
-                 points_basis, rules, rewards):
+                 spend_earned, points_basis, rules, rewards):
         self.id = id
         self.name = name
         self.kind = kind
@@ -77,6 +78,7 @@ class Program:
         self.date_from = date_from
         self.date_to = date_to
         self.exclusive = exclusive
+        self.spend_earned = spend_earned
         self.points_basis = points_basis
         self.rules = rules
         self.rewards = rewards
