@@ -30,8 +30,9 @@ def test_points_on_base_and_paid(basis, earned):
     assert [line["base"] for line in result["lines"]] == [Decimal(90000), Decimal(30000)]
     assert result["points"] == {
         "program_id": 10, "card_id": 900, "earned": Decimal(earned), "spent": Decimal(0),
-        "tier": "gold", "multiplier": Decimal("1.5"),
+        "tier": "gold", "multiplier": Decimal("1.5"), "returned": Decimal(0), "redeemed": [],
     }
+    assert str(result["points"]["returned"]) == "0.00"
     assert str(result["points"]["earned"]) == earned
 
 
