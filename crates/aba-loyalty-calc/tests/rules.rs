@@ -240,6 +240,71 @@ fn a_promotion_without_rewards_does_not_apply() {
     assert_eq!(result.skipped, vec![skipped(1, SkipReason::Rules)]);
 }
 
+// -- 4.6 allocation by largest remainder (v2) -----------------------------------------------------
+
+#[test]
+fn largest_remainder_ties_go_to_the_first_line() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "10", "order"))]);
+    let lines = vec![
+        line(1, "1", "100", "0"),
+        line(2, "1", "100", "0"),
+        line(3, "1", "100", "0"),
+    ];
+    let result = run(&config, &sale(lines)).unwrap();
+    // 3.33 each: floors 3, 3, 3 with equal remainders; the one step left to the first line.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("4")), (1, d("3")), (2, d("3"))]
+    );
+}
+
+#[test]
+fn the_left_steps_go_to_the_largest_remainders_not_the_largest_bases() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "10", "order"))]);
+    let lines = vec![
+        line(1, "1", "10", "0"),
+        line(2, "1", "40", "0"),
+        line(3, "1", "40", "0"),
+    ];
+    let result = run(&config, &sale(lines)).unwrap();
+    // 10 x 10/90 = 1.11, x 40/90 = 4.44 twice: floors 1, 4, 4, one step left; remainders
+    // 0.11, 0.44, 0.44: to line 2, the first of the two largest.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("1")), (1, d("5")), (2, d("4"))]
+    );
+}
+
+#[test]
+fn shares_are_never_negative_and_add_up_to_the_amount() {
+    // v1 gave the largest line the (negative) rounding difference: 3 over five equal lines at
+    // rounding 1 was 1, 1, 1, 1, -1.
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "3", "order"))]);
+    let lines = (1..=5).map(|i| line(i, "1", "7", "0")).collect();
+    let result = run(&config, &sale(lines)).unwrap();
+    let shares: Vec<_> = result.discounts[0].lines.iter().map(|(_, s)| *s).collect();
+    assert_eq!(shares, vec![d("1"), d("1"), d("1"), d("0"), d("0")]);
+    assert!(result.lines.iter().all(|l| l.total >= d("0")));
+    assert_eq!(result.totals.discount, d("3"));
+}
+
+#[test]
+fn largest_remainder_in_cents() {
+    let mut cents = config(vec![promotion(1, 1, reward(11, "fixed", "0.05", "order"))]);
+    cents.set(
+        "currency",
+        Value::map([("code", s("EUR")), ("rounding", s("0.01"))]),
+    );
+    let lines = vec![line(1, "1", "1.00", "0"), line(2, "1", "2.00", "0")];
+    let result = run(&cents, &sale(lines)).unwrap();
+    // 0.05 x 1/3 = 0.0166, x 2/3 = 0.0333: floors 0.01 + 0.03, the step to the larger
+    // remainder 0.0066 (line 1) against 0.0033.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("0.02")), (1, d("0.03"))]
+    );
+}
+
 // -- 4.7 clamp ------------------------------------------------------------------------------------
 
 #[test]

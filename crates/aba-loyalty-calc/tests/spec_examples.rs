@@ -88,3 +88,16 @@ fn refund_takes_back_points_rounded_toward_zero() {
     assert!(result.discounts.is_empty() && result.skipped.is_empty() && result.warnings.is_empty());
     assert_eq!(result.totals.total, d("-30000"));
 }
+
+#[test]
+fn v2_fixed_two_over_four_lines_by_largest_remainder() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "2", "order"))]);
+    let lines = (1..=4).map(|i| line(i, "1", "10", "0")).collect();
+    let result = run(&config, &order(lines)).unwrap();
+    let discount = &result.discounts[0];
+    assert_eq!(discount.amount, d("2"));
+    assert_eq!(
+        discount.lines,
+        vec![(0, d("1")), (1, d("1")), (2, d("0")), (3, d("0"))]
+    );
+}
