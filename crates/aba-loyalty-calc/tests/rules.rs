@@ -5,6 +5,7 @@ use aba_loyalty_calc::value::Value;
 use aba_loyalty_calc::{CalcError, Engine};
 use chrono::NaiveDate;
 use common::*;
+use rust_decimal::Decimal;
 
 fn skipped(program_id: i64, reason: SkipReason) -> Skipped {
     Skipped { program_id, reason }
@@ -458,9 +459,10 @@ fn redemption_errors() {
         Err(CalcError::InsufficientPoints {
             requested,
             available,
+            earned,
             ..
         }) => {
-            assert_eq!((requested, available), (d("10.5"), d("10")));
+            assert_eq!((requested, available, earned), (d("10.5"), d("10"), None));
         }
         other => panic!("expected InsufficientPoints, got {other:?}"),
     }
@@ -511,6 +513,144 @@ fn a_requested_reward_that_does_not_apply_is_skipped_once() {
     let result = run(&config, &redeeming("100", vec![(101, "1"), (102, "1")])).unwrap();
     assert_eq!(result.skipped, vec![skipped(10, SkipReason::Rules)]);
     assert_eq!(result.points.unwrap().spent, d("0.00"));
+}
+
+#[test]
+fn redeemed_lists_what_each_applied_redemption_spent_in_application_order() {
+    let result = run(
+        &redemption_config(),
+        &redeeming("100", vec![(103, "10"), (102, "7")]),
+    )
+    .unwrap();
+    let points = result.points.unwrap();
+    let redeemed: Vec<_> = points
+        .redeemed
+        .iter()
+        .map(|r| (r.reward_id, r.points.to_string()))
+        .collect();
+    // Program order: 102 (7 x 100 capped at 250 -> 2.50 points), then 103 (fixed, 10).
+    assert_eq!(
+        redeemed,
+        vec![(102, "2.50".to_owned()), (103, "10.00".to_owned())]
+    );
+    assert_eq!(points.spent, d("12.50"));
+    assert_eq!(points.returned.to_string(), "0.00");
+}
+
+// -- 4.9 v2 spend_earned ----------------------------------------------------------------------
+
+fn one_line_sale(card_points: &str, redeem_points: &str) -> Value {
+    redeeming_order(
+        card_points,
+        vec![line(1, "1", "50000", "0")],
+        vec![(101, redeem_points)],
+    )
+}
+
+fn insufficient(config: &Value, order: &Value) -> (Decimal, Decimal, Option<Decimal>) {
+    match run(config, order) {
+        Err(CalcError::InsufficientPoints {
+            path,
+            requested,
+            available,
+            earned,
+        }) => {
+            assert_eq!(path, "redeem");
+            (requested, available, earned)
+        }
+        other => panic!("expected InsufficientPoints, got {other:?}"),
+    }
+}
+
+#[test]
+fn spend_earned_with_points_basis_paid_counts_earned_after_the_redemption() {
+    let mut config = spend_earned_config(true);
+    config
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("points_basis", s("paid"));
+    // 45 points -> 4,500 off: earned on 45,500 paid = 45.50 >= 45.
+    let result = run(&config, &one_line_sale("0", "45")).unwrap();
+    let points = result.points.unwrap();
+    assert_eq!((points.earned, points.spent), (d("45.50"), d("45.00")));
+    // 46 points -> 4,600 off: earned on 45,400 = 45.40 < 46 (on base it would be 50).
+    assert_eq!(
+        insufficient(&config, &one_line_sale("0", "46")),
+        (d("46"), d("0"), Some(d("45.40")))
+    );
+    // The card's balance and the earned points add up: 0.60 + 45.40 = 46.
+    assert!(run(&config, &one_line_sale("0.6", "46")).is_ok());
+}
+
+#[test]
+fn a_redemption_that_does_not_fit_even_with_earned_points() {
+    let config = spend_earned_config(true);
+    // 10 held + 50.00 earned = 60 < 61.
+    assert_eq!(
+        insufficient(&config, &one_line_sale("10", "61")),
+        (d("61"), d("10"), Some(d("50.00")))
+    );
+    let message = run(&config, &one_line_sale("10", "61"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "redeem: 61 points requested but the card holds 10 and this order earns 50.00"
+    );
+    assert!(run(&config, &one_line_sale("10", "60")).is_ok());
+}
+
+#[test]
+fn spend_earned_counts_nothing_while_pending_or_out_of_date() {
+    // With tiers and no valid snapshot the order earns 0 (pending): only the card counts.
+    let mut pending = spend_earned_config(true);
+    pending.set("tiers", config(vec![]).get_mut("tiers").unwrap().clone());
+    let mut order = one_line_sale("5", "20");
+    order.set("membership", Value::Null);
+    assert_eq!(
+        insufficient(&pending, &order),
+        (d("20"), d("5"), Some(d("0.00")))
+    );
+    // An out-of-date program still validates and is skipped; points is null, earned 0.
+    let mut expired = spend_earned_config(true);
+    expired
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("date_to", s("2024-01-01"));
+    assert_eq!(
+        insufficient(&expired, &one_line_sale("5", "20")),
+        (d("20"), d("5"), Some(d("0")))
+    );
+    assert!(run(&expired, &one_line_sale("20", "20"))
+        .unwrap()
+        .points
+        .is_none());
+}
+
+#[test]
+fn spend_earned_keeps_the_validation_order_and_is_accepted_on_promotions() {
+    let config = spend_earned_config(true);
+    // Item errors still come before the (deferred) balance check.
+    let bad = redeeming_order("0", vec![line(1, "1", "50000", "0")], vec![(101, "0.001")]);
+    assert!(order_error(&config, &bad).starts_with("redeem[0].points:"));
+    let promo = with(
+        promotion(1, 1, reward(11, "fixed", "1", "order")),
+        "spend_earned",
+        Value::Bool(true),
+    );
+    assert!(Engine::new(&&common::config(vec![promo])).is_ok());
+    let mut not_bool = spend_earned_config(true);
+    not_bool
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("spend_earned", s("yes"));
+    assert!(config_error(&not_bool).starts_with("programs[0].spend_earned:"));
 }
 
 // -- 4.10 points --------------------------------------------------------------------------------
