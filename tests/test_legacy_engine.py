@@ -600,6 +600,11 @@ def with_original(change, lines=((1, 1, 10), ("b", "0.5", 10))) -> dict:
      "lines[1].qty"),
     (with_original(lambda d: (d["lines"][0].update(origin_line_id=7),
                               d["original"].update(returned=11))), "original.returned"),
+    # An origin's type is read with its line (field order), before the later lines' fields.
+    (with_original(lambda d: (d["lines"][0].update(origin_line_id=True),
+                              d["lines"][1].update(qty=0))), "lines[0].origin_line_id"),
+    (order(line(1, 1, 1, 10, origin_line_id=5), line(2, 1, 1, 10, origin_line_id="")),
+     "lines[1].origin_line_id"),
 ])
 def test_refund_original_errors_in_the_documented_order(doc, path):
     with pytest.raises(OrderError) as raised:

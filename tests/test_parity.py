@@ -169,6 +169,8 @@ def config_and_bad_order(draw):
     config = draw(configs())
     good = [draw(orders(config, uid=f"g{i}")) for i in range(draw(st.integers(0, 2)))]
     bad = draw(corrupted(draw(orders(config, uid="bad"))))
+    if draw(st.integers(0, 3)) == 0:
+        bad = draw(corrupted(bad))  # two faults: the same one must win in both engines
     position = draw(st.integers(0, len(good)))
     return config, [*good[:position], bad, *good[position:]]
 

@@ -99,7 +99,9 @@ def _decode_line(raw: Any, index: int) -> Line:
     if not ZERO <= discount <= HUNDRED:
         raise E(f"{path}.discount: must be in [0, 100]")
     decoded = Line(index, line_id, product_id, category_ids, qty, price_unit, discount)
-    decoded.origin = line.get("origin_line_id")  # read after the order's own checks
+    origin = line.get("origin_line_id")
+    if origin is not None:  # its type here, in field order; what it points to comes later
+        decoded.origin = _line_id(origin, f"{path}.origin_line_id")
     return decoded
 
 
@@ -143,9 +145,10 @@ def _line_id(value: Any, path: str) -> int | str:
 
 
 def _decode_refund_links(order: Order, raw: Any) -> None:
-    """`original` and the lines' `origin_line_id` (docs/decisions.md, v2 4.12), in the documented
-    order: only in a refund; then the original's fields; then each line's origin; then the
-    quantities refunded so far against the quantities sold."""
+    """`original` and the lines' `origin_line_id` (docs/decisions.md, v2 4.12), after the order's
+    own fields and checks (an origin's type was read with its line), in the documented order:
+    only in a refund; then the original's fields; then each line's origin is one of the
+    original's lines; then the quantities refunded so far against the quantities sold."""
     if not order.is_refund:
         if raw is not None:
             raise E("original: only in a refund")
@@ -157,10 +160,9 @@ def _decode_refund_links(order: Order, raw: Any) -> None:
     for line in order.lines:
         if line.origin is None:
             continue
-        path = f"lines[{line.index}].origin_line_id"
-        line.origin = _line_id(line.origin, path)
         if original is not None and line.origin not in original.lines:
-            raise E(f"{path}: {line.origin!r} is not a line of the original order")
+            raise E(f"lines[{line.index}].origin_line_id: {line.origin!r} is not a line of the "
+                    "original order")
     if original is None:
         return
     running = {line_id: entry.refunded_qty for line_id, entry in original.lines.items()}
