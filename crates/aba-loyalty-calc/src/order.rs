@@ -58,7 +58,7 @@ impl fmt::Display for LineId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LineId::Int(id) => write!(f, "{id}"),
-            LineId::Text(text) => write!(f, "{text:?}"),
+            LineId::Text(text) => write!(f, "'{text}'"),
         }
     }
 }

@@ -1161,7 +1161,7 @@ fn refund_errors_in_the_documented_order() {
             vec![text_key],
             "0"
         ))),
-        "original.redemptions[0].lines: \"1\" is not an original.lines id"
+        "original.redemptions[0].lines: '1' is not an original.lines id"
     );
     let spent = vec![redemption(103, "10", "1000", &[(1, "1000")])];
     assert!(
