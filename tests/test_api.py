@@ -112,6 +112,10 @@ def test_result_shape_and_types():
     points = result["points"]
     assert type(points["program_id"]) is int and type(points["card_id"]) is int
     assert type(points["earned"]) is D and type(points["multiplier"]) is D
+    assert set(points) == {"program_id", "card_id", "earned", "spent", "tier", "multiplier",
+                           "returned", "redeemed"}
+    assert type(points["returned"]) is D and str(points["returned"]) == "0.00"
+    assert points["redeemed"] == []
     assert all(type(v) is D for v in result["totals"].values())
 
 
@@ -181,6 +185,116 @@ def test_redemption_spends_points_and_discounts():
     assert [(d["reward_id"], d["amount"]) for d in result["discounts"]] == [
         (101, D(10000)), (102, D(5000))]
     assert result["points"]["spent"] == D(100)
+    # What each applied redemption spent, in application order, adding up to spent.
+    assert result["points"]["redeemed"] == [{"reward_id": 101, "points": D(50)},
+                                            {"reward_id": 102, "points": D(50)}]
+    assert [str(r["points"]) for r in result["points"]["redeemed"]] == ["50.00", "50.00"]
+    assert all(type(r["reward_id"]) is int for r in result["points"]["redeemed"])
+
+
+def test_spend_earned_counts_this_orders_points_after_the_evaluation():
+    earning = loyalty(spend_earned=True)
+    engine = Engine(config(earning, tiers=False))
+    # 100,000 earns 10 points; the card holds 45: 50 for the fixed reward fits (45 + 10 >= 50).
+    sale = order(card={"id": 500, "program_id": 10, "points": 45},
+                 redeem=[{"reward_id": 101, "points": 50}])
+    result = engine.evaluate(sale)
+    assert result["points"]["spent"] == D(50) and result["points"]["earned"] == D(10)
+    with pytest.raises(InsufficientPointsError,
+                       match=r"^redeem: 50 points requested but the card holds 39 "
+                             r"and this order earns 10\.00$"):
+        engine.evaluate(dict(sale, card={"id": 500, "program_id": 10, "points": 39}))
+    with pytest.raises(InsufficientPointsError, match=r"^\[1\]\.redeem: "):
+        engine.evaluate_many([sale, dict(sale, card={"id": 500, "program_id": 10, "points": 1})])
+    # Without spend_earned the check is against the card alone.
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: 50 points requested but the "
+                                                      r"card holds 45$"):
+        Engine(config(loyalty(), tiers=False)).evaluate(sale)
+    with pytest.raises(ConfigError, match=r"^programs\[0\]\.spend_earned: must be a bool"):
+        Engine(config(loyalty(spend_earned="yes")))
+
+
+# -- refunds give back spent points (SPEC 4.12 v2) ---------------------------------------------
+
+def sold_and_redeemed(engine: Engine) -> tuple[dict, dict]:
+    """A sale of 3 x 10,001 (line "A") and 1 x 20,000 (line 7) redeeming reward 101 (fixed
+    10,000 for 50 points), and the `original` a refund of it passes (from the sale's result)."""
+    sale = order(line("A", 3, 10001), line(7, 1, 20000),
+                 redeem=[{"reward_id": 101, "points": 50}])
+    result = engine.evaluate(sale)
+    discount = result["discounts"][0]
+    assert discount["lines"] == {"A": D(6000), 7: D(4000)}
+    original = {
+        "lines": [{"id": item["id"], "qty": item["qty"]} for item in sale["lines"]],
+        "redemptions": [{"reward_id": spent["reward_id"], "points": spent["points"],
+                         "amount": discount["amount"], "lines": discount["lines"]}
+                        for spent in result["points"]["redeemed"]],
+    }
+    return result, original
+
+
+def refund_of(*lines, original=None) -> dict:
+    return order(*lines, uid="pos-1-r", refund_of="pos-1", original=original)
+
+
+def test_refunds_give_back_the_points_the_refunded_part_consumed():
+    engine = Engine(config())
+    sale, original = sold_and_redeemed(engine)
+    assert sale["points"]["spent"] == D(50)
+    # One unit of "A": floor(6,000 / 3) = 2,000 of 10,000 -> 10.00 points.
+    first = engine.evaluate(refund_of(line(1, -1, 10001, origin_line_id="A"),
+                                      original=original))
+    assert first["points"]["returned"] == D(10) and str(first["points"]["returned"]) == "10.00"
+    assert first["points"]["redeemed"] == [] and first["points"]["spent"] == 0
+    # The rest, passing what the first refunded and gave back: 50 - 10.
+    second_original = dict(original, returned=first["points"]["returned"],
+                           lines=[{"id": "A", "qty": 3, "refunded_qty": 1}, {"id": 7, "qty": 1}])
+    rest = refund_of(line(1, -2, 10001, origin_line_id="A"), line(2, -1, 20000, origin_line_id=7),
+                     original=second_original)
+    second = engine.evaluate(rest)
+    assert second["points"]["returned"] == D(40)
+    assert first["points"]["returned"] + second["points"]["returned"] == sale["points"]["spent"]
+    assert engine.evaluate_many([rest])[0] == second
+    # No original: nothing given back.
+    assert engine.evaluate(refund_of(line(1, -1, 10001)))["points"]["returned"] == 0
+
+
+BAD_REFUNDS = [
+    (("original", "extra"), 1, "original.extra: unknown key"),
+    (("original", "lines", 1, "id"), "A", "original.lines[1].id: duplicate line id"),
+    (("original", "lines", 0, "qty"), 0, "original.lines[0].qty: must be > 0"),
+    (("original", "lines", 0, "refunded_qty"), 4, "original.lines[0].refunded_qty: "),
+    (("original", "lines", 0, "refunded_qty"), -1, "original.lines[0].refunded_qty: "),
+    (("original", "redemptions", 0, "lines", "B"), 1,
+     "original.redemptions[0].lines: 'B' is not an original.lines id"),
+    (("original", "redemptions", 0, "lines", "A"), -1, "original.redemptions[0].lines: "),
+    (("original", "redemptions", 0, "amount"), -1, "original.redemptions[0].amount: "),
+    (("original", "returned"), D("50.01"), "original.returned: "),
+    (("lines", 0, "origin_line_id"), "Z", "lines[0].origin_line_id: not an original.lines id"),
+    (("lines", 0, "origin_line_id"), 1.5, "lines[0].origin_line_id: must be an int or"),
+    (("lines", 0, "qty"), -4, "lines[0].qty: refunds more than was sold"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), BAD_REFUNDS)
+def test_bad_refunds_name_the_field(path, value, message):
+    engine = Engine(config())
+    _, original = sold_and_redeemed(engine)
+    refund = refund_of(line(1, -1, 10001, origin_line_id="A"), original=original)
+    with pytest.raises(OrderError) as caught:
+        engine.evaluate(with_change(refund, path, value))
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_original_and_origin_only_in_a_refund():
+    engine = Engine(config())
+    with pytest.raises(OrderError, match=r"^original: only in a refund$"):
+        engine.evaluate(order(original={"lines": []}))
+    with pytest.raises(OrderError, match=r"^lines\[0\]\.origin_line_id: only in a refund$"):
+        engine.evaluate(order(line(origin_line_id=1)))
+    # None is the default in a sale too.
+    assert engine.evaluate(order(line(origin_line_id=None), original=None))["points"]["returned"] \
+        == 0
 
 
 def test_pending_membership_without_a_valid_snapshot():

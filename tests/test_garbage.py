@@ -26,7 +26,8 @@ FIELD_NAMES = [
     "amount", "product_ids", "category_ids", "min_qty", "min_amount", "type", "value",
     "applicability", "max_amount", "required_points", "uid", "date_order", "partner_id", "card",
     "program_id", "points", "tier", "evaluated_at", "valid_until", "lines", "product_id", "qty",
-    "price_unit", "discount", "redeem", "reward_id", "refund_of",
+    "price_unit", "discount", "redeem", "reward_id", "refund_of", "spend_earned", "original",
+    "origin_line_id", "refunded_qty", "redemptions", "returned",
 ]
 WORDS = ["loyalty", "promotion", "order", "money", "unit", "discount", "percent", "fixed",
          "per_point", "cheapest", "specific", "base", "paid", "gold", "basic", "1", "0.01",

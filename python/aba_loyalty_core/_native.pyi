@@ -65,6 +65,8 @@ class ProgramConfig(TypedDict):
     date_from: NotRequired[DateInput | None]
     date_to: NotRequired[DateInput | None]
     exclusive: NotRequired[bool | None]
+    spend_earned: NotRequired[bool | None]
+    """Loyalty only (SPEC 4.9 v2): this order's earned points may pay its redemptions."""
     points_basis: NotRequired[Literal["base", "paid"] | None]
     rules: list[RuleConfig]
     rewards: list[RewardConfig]
@@ -98,11 +100,40 @@ class OrderLine(TypedDict):
     qty: DecimalInput
     price_unit: DecimalInput
     discount: NotRequired[DecimalInput | None]
+    origin_line_id: NotRequired[int | str | None]
+    """In a refund: the id of the ``original`` line it refunds (SPEC 4.12 v2)."""
 
 
 class RedeemItem(TypedDict):
     reward_id: int
     points: DecimalInput
+
+
+class OriginalLine(TypedDict):
+    id: int | str
+    qty: DecimalInput
+    """Quantity sold (> 0)."""
+    refunded_qty: NotRequired[DecimalInput | None]
+    """Quantity refunded by earlier refunds, in [0, qty]."""
+
+
+class OriginalRedemption(TypedDict):
+    reward_id: int
+    points: DecimalInput
+    """The sale's ``points.redeemed[i].points`` (> 0)."""
+    amount: DecimalInput
+    """The matching ``discounts[j].amount`` (>= 0)."""
+    lines: dict[int | str, DecimalInput]
+    """The matching ``discounts[j].lines``: original line id -> share (>= 0)."""
+
+
+class Original(TypedDict):
+    """The sale a refund refunds (SPEC 4.12 v2)."""
+
+    lines: list[OriginalLine]
+    redemptions: NotRequired[list[OriginalRedemption] | None]
+    returned: NotRequired[DecimalInput | None]
+    """Points earlier refunds of this sale already gave back."""
 
 
 class Order(TypedDict):
@@ -114,6 +145,8 @@ class Order(TypedDict):
     lines: list[OrderLine]
     redeem: NotRequired[list[RedeemItem] | None]
     refund_of: NotRequired[str | None]
+    original: NotRequired[Original | None]
+    """Only in a refund: absent or None, nothing is given back."""
 
 
 class LineResult(TypedDict):
@@ -130,6 +163,11 @@ class DiscountResult(TypedDict):
     lines: dict[int | str, Decimal]
 
 
+class RedeemedResult(TypedDict):
+    reward_id: int
+    points: Decimal
+
+
 class PointsResult(TypedDict):
     program_id: int
     card_id: int
@@ -137,6 +175,10 @@ class PointsResult(TypedDict):
     spent: Decimal
     tier: str | None
     multiplier: Decimal
+    returned: Decimal
+    """Points a refund gives back (SPEC 4.12 v2); 0 in a sale."""
+    redeemed: list[RedeemedResult]
+    """What each applied redemption spent, in application order (Σ = ``spent``)."""
 
 
 class ClampWarning(TypedDict):

@@ -5,6 +5,7 @@ use aba_loyalty_calc::value::Value;
 use aba_loyalty_calc::{CalcError, Engine};
 use chrono::NaiveDate;
 use common::*;
+use rust_decimal::Decimal;
 
 fn skipped(program_id: i64, reason: SkipReason) -> Skipped {
     Skipped { program_id, reason }
@@ -240,6 +241,71 @@ fn a_promotion_without_rewards_does_not_apply() {
     assert_eq!(result.skipped, vec![skipped(1, SkipReason::Rules)]);
 }
 
+// -- 4.6 allocation by largest remainder (v2) -----------------------------------------------------
+
+#[test]
+fn largest_remainder_ties_go_to_the_first_line() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "10", "order"))]);
+    let lines = vec![
+        line(1, "1", "100", "0"),
+        line(2, "1", "100", "0"),
+        line(3, "1", "100", "0"),
+    ];
+    let result = run(&config, &sale(lines)).unwrap();
+    // 3.33 each: floors 3, 3, 3 with equal remainders; the one step left to the first line.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("4")), (1, d("3")), (2, d("3"))]
+    );
+}
+
+#[test]
+fn the_left_steps_go_to_the_largest_remainders_not_the_largest_bases() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "10", "order"))]);
+    let lines = vec![
+        line(1, "1", "10", "0"),
+        line(2, "1", "40", "0"),
+        line(3, "1", "40", "0"),
+    ];
+    let result = run(&config, &sale(lines)).unwrap();
+    // 10 x 10/90 = 1.11, x 40/90 = 4.44 twice: floors 1, 4, 4, one step left; remainders
+    // 0.11, 0.44, 0.44: to line 2, the first of the two largest.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("1")), (1, d("5")), (2, d("4"))]
+    );
+}
+
+#[test]
+fn shares_are_never_negative_and_add_up_to_the_amount() {
+    // v1 gave the largest line the (negative) rounding difference: 3 over five equal lines at
+    // rounding 1 was 1, 1, 1, 1, -1.
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "3", "order"))]);
+    let lines = (1..=5).map(|i| line(i, "1", "7", "0")).collect();
+    let result = run(&config, &sale(lines)).unwrap();
+    let shares: Vec<_> = result.discounts[0].lines.iter().map(|(_, s)| *s).collect();
+    assert_eq!(shares, vec![d("1"), d("1"), d("1"), d("0"), d("0")]);
+    assert!(result.lines.iter().all(|l| l.total >= d("0")));
+    assert_eq!(result.totals.discount, d("3"));
+}
+
+#[test]
+fn largest_remainder_in_cents() {
+    let mut cents = config(vec![promotion(1, 1, reward(11, "fixed", "0.05", "order"))]);
+    cents.set(
+        "currency",
+        Value::map([("code", s("EUR")), ("rounding", s("0.01"))]),
+    );
+    let lines = vec![line(1, "1", "1.00", "0"), line(2, "1", "2.00", "0")];
+    let result = run(&cents, &sale(lines)).unwrap();
+    // 0.05 x 1/3 = 0.0166, x 2/3 = 0.0333: floors 0.01 + 0.03, the step to the larger
+    // remainder 0.0066 (line 1) against 0.0033.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("0.02")), (1, d("0.03"))]
+    );
+}
+
 // -- 4.7 clamp ------------------------------------------------------------------------------------
 
 #[test]
@@ -393,9 +459,10 @@ fn redemption_errors() {
         Err(CalcError::InsufficientPoints {
             requested,
             available,
+            earned,
             ..
         }) => {
-            assert_eq!((requested, available), (d("10.5"), d("10")));
+            assert_eq!((requested, available, earned), (d("10.5"), d("10"), None));
         }
         other => panic!("expected InsufficientPoints, got {other:?}"),
     }
@@ -446,6 +513,144 @@ fn a_requested_reward_that_does_not_apply_is_skipped_once() {
     let result = run(&config, &redeeming("100", vec![(101, "1"), (102, "1")])).unwrap();
     assert_eq!(result.skipped, vec![skipped(10, SkipReason::Rules)]);
     assert_eq!(result.points.unwrap().spent, d("0.00"));
+}
+
+#[test]
+fn redeemed_lists_what_each_applied_redemption_spent_in_application_order() {
+    let result = run(
+        &redemption_config(),
+        &redeeming("100", vec![(103, "10"), (102, "7")]),
+    )
+    .unwrap();
+    let points = result.points.unwrap();
+    let redeemed: Vec<_> = points
+        .redeemed
+        .iter()
+        .map(|r| (r.reward_id, r.points.to_string()))
+        .collect();
+    // Program order: 102 (7 x 100 capped at 250 -> 2.50 points), then 103 (fixed, 10).
+    assert_eq!(
+        redeemed,
+        vec![(102, "2.50".to_owned()), (103, "10.00".to_owned())]
+    );
+    assert_eq!(points.spent, d("12.50"));
+    assert_eq!(points.returned.to_string(), "0.00");
+}
+
+// -- 4.9 v2 spend_earned ----------------------------------------------------------------------
+
+fn one_line_sale(card_points: &str, redeem_points: &str) -> Value {
+    redeeming_order(
+        card_points,
+        vec![line(1, "1", "50000", "0")],
+        vec![(101, redeem_points)],
+    )
+}
+
+fn insufficient(config: &Value, order: &Value) -> (Decimal, Decimal, Option<Decimal>) {
+    match run(config, order) {
+        Err(CalcError::InsufficientPoints {
+            path,
+            requested,
+            available,
+            earned,
+        }) => {
+            assert_eq!(path, "redeem");
+            (requested, available, earned)
+        }
+        other => panic!("expected InsufficientPoints, got {other:?}"),
+    }
+}
+
+#[test]
+fn spend_earned_with_points_basis_paid_counts_earned_after_the_redemption() {
+    let mut config = spend_earned_config(true);
+    config
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("points_basis", s("paid"));
+    // 45 points -> 4,500 off: earned on 45,500 paid = 45.50 >= 45.
+    let result = run(&config, &one_line_sale("0", "45")).unwrap();
+    let points = result.points.unwrap();
+    assert_eq!((points.earned, points.spent), (d("45.50"), d("45.00")));
+    // 46 points -> 4,600 off: earned on 45,400 = 45.40 < 46 (on base it would be 50).
+    assert_eq!(
+        insufficient(&config, &one_line_sale("0", "46")),
+        (d("46"), d("0"), Some(d("45.40")))
+    );
+    // The card's balance and the earned points add up: 0.60 + 45.40 = 46.
+    assert!(run(&config, &one_line_sale("0.6", "46")).is_ok());
+}
+
+#[test]
+fn a_redemption_that_does_not_fit_even_with_earned_points() {
+    let config = spend_earned_config(true);
+    // 10 held + 50.00 earned = 60 < 61.
+    assert_eq!(
+        insufficient(&config, &one_line_sale("10", "61")),
+        (d("61"), d("10"), Some(d("50.00")))
+    );
+    let message = run(&config, &one_line_sale("10", "61"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "redeem: 61 points requested but the card holds 10 and this order earns 50.00"
+    );
+    assert!(run(&config, &one_line_sale("10", "60")).is_ok());
+}
+
+#[test]
+fn spend_earned_counts_nothing_while_pending_or_out_of_date() {
+    // With tiers and no valid snapshot the order earns 0 (pending): only the card counts.
+    let mut pending = spend_earned_config(true);
+    pending.set("tiers", config(vec![]).get_mut("tiers").unwrap().clone());
+    let mut order = one_line_sale("5", "20");
+    order.set("membership", Value::Null);
+    assert_eq!(
+        insufficient(&pending, &order),
+        (d("20"), d("5"), Some(d("0.00")))
+    );
+    // An out-of-date program still validates and is skipped; points is null, earned 0.
+    let mut expired = spend_earned_config(true);
+    expired
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("date_to", s("2024-01-01"));
+    assert_eq!(
+        insufficient(&expired, &one_line_sale("5", "20")),
+        (d("20"), d("5"), Some(d("0")))
+    );
+    assert!(run(&expired, &one_line_sale("20", "20"))
+        .unwrap()
+        .points
+        .is_none());
+}
+
+#[test]
+fn spend_earned_keeps_the_validation_order_and_is_accepted_on_promotions() {
+    let config = spend_earned_config(true);
+    // Item errors still come before the (deferred) balance check.
+    let bad = redeeming_order("0", vec![line(1, "1", "50000", "0")], vec![(101, "0.001")]);
+    assert!(order_error(&config, &bad).starts_with("redeem[0].points:"));
+    let promo = with(
+        promotion(1, 1, reward(11, "fixed", "1", "order")),
+        "spend_earned",
+        Value::Bool(true),
+    );
+    assert!(Engine::new(&&common::config(vec![promo])).is_ok());
+    let mut not_bool = spend_earned_config(true);
+    not_bool
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("spend_earned", s("yes"));
+    assert!(config_error(&not_bool).starts_with("programs[0].spend_earned:"));
 }
 
 // -- 4.10 points --------------------------------------------------------------------------------
@@ -633,6 +838,392 @@ fn overflow_is_a_typed_error() {
         .map(|i| line(i, "999999999999", "999999999999", "0"))
         .collect();
     match run(&config, &order(lines)) {
+        Err(CalcError::Overflow { .. }) => {}
+        other => panic!("expected an overflow error, got {other:?}"),
+    }
+}
+
+// -- 4.12 v2 refunds give back spent points ------------------------------------------------------
+
+/// `original.lines`: (id, qty sold, qty refunded before).
+fn original(lines: &[(i64, &str, &str)], redemptions: Vec<Value>, returned: &str) -> Value {
+    Value::map([
+        (
+            "lines",
+            Value::List(
+                lines
+                    .iter()
+                    .map(|(id, qty, refunded)| {
+                        Value::map([
+                            ("id", Value::Int(*id)),
+                            ("qty", dec(qty)),
+                            ("refunded_qty", dec(refunded)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("redemptions", Value::List(redemptions)),
+        ("returned", dec(returned)),
+    ])
+}
+
+fn redemption(reward_id: i64, points: &str, amount: &str, shares: &[(i64, &str)]) -> Value {
+    Value::map([
+        ("reward_id", Value::Int(reward_id)),
+        ("points", dec(points)),
+        ("amount", dec(amount)),
+        (
+            "lines",
+            Value::map(shares.iter().map(|(id, share)| (*id, dec(share)))),
+        ),
+    ])
+}
+
+/// The sale's redemptions as the caller passes them back: `points.redeemed[i]` with the
+/// matching discount of the card's program (both in application order).
+fn redemptions_of(sale: &aba_loyalty_calc::Evaluation, line_ids: &[i64]) -> Vec<Value> {
+    let points = sale.points.as_ref().unwrap();
+    let discounts = sale.discounts.iter().filter(|d| d.program_id == 10);
+    points
+        .redeemed
+        .iter()
+        .zip(discounts)
+        .map(|(spent, discount)| {
+            assert_eq!(spent.reward_id, discount.reward_id);
+            let shares: Vec<(i64, String)> = discount
+                .lines
+                .iter()
+                .map(|(index, share)| (line_ids[*index], share.to_string()))
+                .collect();
+            let shares: Vec<(i64, &str)> = shares.iter().map(|(i, s)| (*i, s.as_str())).collect();
+            redemption(
+                spent.reward_id,
+                &spent.points.to_string(),
+                &discount.amount.to_string(),
+                &shares,
+            )
+        })
+        .collect()
+}
+
+/// A refund of `(line id, origin line id, qty < 0, price)` lines of order-1.
+fn refund(lines: &[(i64, Option<i64>, &str, &str)], original: Option<Value>) -> Value {
+    let lines = lines
+        .iter()
+        .map(|(id, origin, qty, price)| {
+            let mut refund_line = line(*id, qty, price, "0");
+            if let Some(origin) = origin {
+                refund_line.set("origin_line_id", Value::Int(*origin));
+            }
+            refund_line
+        })
+        .collect();
+    let mut order = order(lines);
+    order.set("uid", s("order-1-refund"));
+    order.set("refund_of", s("order-1"));
+    if let Some(original) = original {
+        order.set("original", original);
+    }
+    order
+}
+
+fn returned(config: &Value, order: &Value) -> String {
+    let points = run(config, order).unwrap().points.unwrap();
+    assert!(points.redeemed.is_empty() && points.spent.is_zero());
+    points.returned.to_string()
+}
+
+/// Fixed reward 103 (1,000 off for 10 points) on a sale of 3 x 10,001.
+fn fixed_sale() -> (Value, Vec<Value>) {
+    let config = redemption_config();
+    let mut order = order(vec![line(1, "3", "10001", "0")]);
+    order.set("card", card("100"));
+    order.set(
+        "redeem",
+        Value::list([Value::map([
+            ("reward_id", Value::Int(103)),
+            ("points", dec("10")),
+        ])]),
+    );
+    let sale = run(&config, &order).unwrap();
+    assert_eq!(sale.points.as_ref().unwrap().spent, d("10"));
+    let redemptions = redemptions_of(&sale, &[1]);
+    (config, redemptions)
+}
+
+#[test]
+fn a_full_refund_gives_back_exactly_what_was_spent() {
+    let (config, redemptions) = fixed_sale();
+    let full = refund(
+        &[(11, Some(1), "-3", "10001")],
+        Some(original(&[(1, "3", "0")], redemptions, "0")),
+    );
+    assert_eq!(returned(&config, &full), "10.00");
+}
+
+#[test]
+fn two_partial_refunds_give_back_exactly_the_spent_points_in_all() {
+    let (config, redemptions) = fixed_sale();
+    // First: 1 of 3 units. part = floor(1,000 x 1/3) = 333; 10 x 333/1,000 = 3.33.
+    let first = refund(
+        &[(11, Some(1), "-1", "10001")],
+        Some(original(&[(1, "3", "0")], redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &first), "3.33");
+    // Second: the 2 others, passing what the first refunded and gave back: the cumulative
+    // 10.00 less 3.33 given back before = 6.67, and 3.33 + 6.67 = 10.
+    let second = refund(
+        &[(12, Some(1), "-2", "10001")],
+        Some(original(&[(1, "3", "1")], redemptions.clone(), "3.33")),
+    );
+    assert_eq!(returned(&config, &second), "6.67");
+    // The same second refund split over two refund lines gives the same.
+    let split = refund(
+        &[(12, Some(1), "-1", "10001"), (13, Some(1), "-1", "10001")],
+        Some(original(&[(1, "3", "1")], redemptions, "3.33")),
+    );
+    assert_eq!(returned(&config, &split), "6.67");
+}
+
+#[test]
+fn three_partial_refunds_floor_each_step_and_the_last_gives_the_rest() {
+    let (config, redemptions) = fixed_sale();
+    let mut given = d("0");
+    for (refunded_before, expected) in [("0", "3.33"), ("1", "3.33"), ("2", "3.34")] {
+        let order = refund(
+            &[(11, Some(1), "-1", "10001")],
+            Some(original(
+                &[(1, "3", refunded_before)],
+                redemptions.clone(),
+                &given.to_string(),
+            )),
+        );
+        assert_eq!(returned(&config, &order), expected);
+        given += d(expected);
+    }
+    assert_eq!(given, d("10"));
+}
+
+#[test]
+fn per_point_redemption_gives_back_pro_rata_per_line() {
+    let config = redemption_config();
+    // 7 points x 100 = 700, capped at 250 -> spent 2.50; allocated over 30,000 and 20,000:
+    // 150 and 100.
+    let mut sale = order(vec![line(1, "3", "10000", "0"), line(2, "1", "20000", "0")]);
+    sale.set("card", card("100"));
+    sale.set(
+        "redeem",
+        Value::list([Value::map([
+            ("reward_id", Value::Int(102)),
+            ("points", dec("7")),
+        ])]),
+    );
+    let sale = run(&config, &sale).unwrap();
+    assert_eq!(sale.discounts[0].lines, vec![(0, d("150")), (1, d("100"))]);
+    let redemptions = redemptions_of(&sale, &[1, 2]);
+    let lines = [(1, "3", "0"), (2, "1", "0")];
+    // 1 unit of line 1: part = 150 x 1/3 = 50; 2.50 x 50/250 = 0.50.
+    let one = refund(
+        &[(11, Some(1), "-1", "10000")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &one), "0.50");
+    // Line 2 only: 100 of 250 -> 1.00.
+    let two = refund(
+        &[(12, Some(2), "-1", "20000")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &two), "1.00");
+    // A refund line without an origin counts for nothing.
+    let loose = refund(
+        &[(12, None, "-1", "20000")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &loose), "0.00");
+    // Everything: exactly the 2.50 spent.
+    let all = refund(
+        &[(11, Some(1), "-3", "10000"), (12, Some(2), "-1", "20000")],
+        Some(original(&lines, redemptions, "0")),
+    );
+    assert_eq!(returned(&config, &all), "2.50");
+}
+
+#[test]
+fn an_amount_zero_redemption_comes_back_only_with_the_last_unit() {
+    let config = redemption_config();
+    // A fixed redemption clamped to 0 still spent its 10 points.
+    let redemptions = vec![redemption(103, "10", "0", &[(1, "0"), (2, "0")])];
+    let lines = [(1, "2", "0"), (2, "1", "0")];
+    let partial = refund(
+        &[(11, Some(1), "-2", "100")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &partial), "0.00");
+    let last = refund(
+        &[(12, Some(2), "-1", "100")],
+        Some(original(&[(1, "2", "2"), (2, "1", "0")], redemptions, "0")),
+    );
+    assert_eq!(returned(&config, &last), "10.00");
+}
+
+#[test]
+fn no_original_or_a_sale_returns_nothing_and_null_points_still_validate() {
+    let config = redemption_config();
+    let plain = refund(&[(11, None, "-1", "100")], None);
+    assert_eq!(returned(&config, &plain), "0.00");
+    let mut no_card = refund(
+        &[(11, Some(1), "-1", "100")],
+        Some(original(&[(1, "1", "0")], vec![], "0")),
+    );
+    no_card.set("card", Value::Null);
+    assert!(run(&config, &no_card).unwrap().points.is_none());
+    no_card.set("original", original(&[(1, "1", "1")], vec![], "0"));
+    assert_eq!(
+        order_error(&config, &no_card),
+        "lines[0].qty: refunds more than was sold"
+    );
+}
+
+#[test]
+fn refund_errors_in_the_documented_order() {
+    let config = redemption_config();
+    let good = || original(&[(1, "2", "0"), (2, "1", "0")], vec![], "0");
+    let message = |order: &Value| order_error(&config, order);
+
+    // `original` and `origin_line_id` in a sale, after the sale's own checks.
+    let mut sale = order(vec![line(1, "1", "100", "0")]);
+    sale.set("original", good());
+    assert_eq!(message(&sale), "original: only in a refund");
+    sale.set("original", Value::Null);
+    sale.get_mut("lines")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("origin_line_id", Value::Int(1));
+    assert_eq!(message(&sale), "lines[0].origin_line_id: only in a refund");
+    sale.set("original", good());
+    sale.get_mut("lines")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("qty", dec("0"));
+    assert_eq!(message(&sale), "lines[0].qty: must be > 0 in a sale");
+
+    let with_original = |original: Value| refund(&[(11, Some(1), "-1", "100")], Some(original));
+    let mut unknown = good();
+    unknown.set("lnes", Value::list([]));
+    assert_eq!(
+        message(&with_original(unknown)),
+        "original.lnes: unknown key"
+    );
+    let mut unknown_line = good();
+    unknown_line
+        .get_mut("lines")
+        .unwrap()
+        .at_mut(1)
+        .unwrap()
+        .set("qtty", dec("1"));
+    assert_eq!(
+        message(&with_original(unknown_line)),
+        "original.lines[1].qtty: unknown key"
+    );
+    assert_eq!(
+        message(&with_original(original(
+            &[(1, "2", "0"), (1, "1", "0")],
+            vec![],
+            "0"
+        ))),
+        "original.lines[1].id: duplicate line id"
+    );
+    assert!(
+        message(&with_original(original(&[(1, "0", "0")], vec![], "0")))
+            .starts_with("original.lines[0].qty: ")
+    );
+    assert!(
+        message(&with_original(original(&[(1, "2", "-1")], vec![], "0")))
+            .starts_with("original.lines[0].refunded_qty: ")
+    );
+    assert!(
+        message(&with_original(original(&[(1, "2", "2.5")], vec![], "0")))
+            .starts_with("original.lines[0].refunded_qty: ")
+    );
+    let stray = redemption(103, "10", "1000", &[(1, "500"), (9, "500")]);
+    assert_eq!(
+        message(&with_original(original(&[(1, "2", "0")], vec![stray], "0"))),
+        "original.redemptions[0].lines: 9 is not an original.lines id"
+    );
+    let mut text_key = redemption(103, "10", "1000", &[]);
+    text_key.set("lines", Value::map([("1", dec("1000"))]));
+    assert_eq!(
+        message(&with_original(original(
+            &[(1, "2", "0")],
+            vec![text_key],
+            "0"
+        ))),
+        "original.redemptions[0].lines: '1' is not an original.lines id"
+    );
+    let spent = vec![redemption(103, "10", "1000", &[(1, "1000")])];
+    assert!(
+        message(&with_original(original(&[(1, "2", "0")], spent, "10.01")))
+            .starts_with("original.returned: ")
+    );
+    assert_eq!(
+        message(&with_original(original(&[(2, "2", "0")], vec![], "0"))),
+        "lines[0].origin_line_id: not an original.lines id"
+    );
+    // Every origin is checked before any quantity: line 1's unknown origin wins over line 0
+    // refunding too much.
+    let both = refund(
+        &[(11, Some(1), "-3", "100"), (12, Some(7), "-1", "100")],
+        Some(good()),
+    );
+    assert_eq!(
+        message(&both),
+        "lines[1].origin_line_id: not an original.lines id"
+    );
+    // The running quantity: 1 refunded before + 1 + 1 > 2 on the third line.
+    let running = refund(
+        &[
+            (11, Some(1), "-1", "100"),
+            (12, Some(2), "-1", "100"),
+            (13, Some(1), "-1", "100"),
+        ],
+        Some(original(&[(1, "2", "1"), (2, "1", "0")], vec![], "0")),
+    );
+    assert_eq!(
+        message(&running),
+        "lines[2].qty: refunds more than was sold"
+    );
+}
+
+#[test]
+fn an_absurd_refund_overflows_as_a_typed_error_never_a_panic() {
+    // 3e-28 sold x a rounding step of 1e-28 needs 56 decimal places: beyond exact decimal
+    // arithmetic, so an overflow error rather than a rounded (possibly different) floor.
+    let redemptions = vec![redemption(
+        103,
+        "10",
+        "999999999999",
+        &[(1, "999999999999")],
+    )];
+    let mut tiny_steps = redemption_config();
+    tiny_steps.set(
+        "currency",
+        Value::map([
+            ("code", s("X")),
+            ("rounding", s("0.0000000000000000000000000001")),
+        ]),
+    );
+    let order = refund(
+        &[(11, Some(1), "-0.0000000000000000000000000001", "1")],
+        Some(original(
+            &[(1, "0.0000000000000000000000000003", "0")],
+            redemptions,
+            "0",
+        )),
+    );
+    match run(&tiny_steps, &order) {
         Err(CalcError::Overflow { .. }) => {}
         other => panic!("expected an overflow error, got {other:?}"),
     }
