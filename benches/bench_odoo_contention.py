@@ -34,6 +34,7 @@ points were counted; 2 when the setup failed. Everything started is stopped on e
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sys
@@ -152,6 +153,8 @@ class Run:
         self.calls: list[Call] = []
         self.orders: list[Order] = []
         self.answered_nothing = 0  # syncs answered without the order: it was stored already
+        self.sync_outcome: dict[str, set] = {}  # uuid -> reply kinds of its syncs
+        self.load = (os.getloadavg()[0], float("nan"))  # machine load: start, end of the run
 
     def record(self, name: str, reply: Reply) -> Reply:
         with self.lock:
@@ -253,6 +256,8 @@ def send(run: Run, client: JsonRpcClient, order: Order, barrier: threading.Barri
             pass
     sync = run.record("sync_from_ui", client.call_kw("pos.order", "sync_from_ui",
                                                      [[order.vals]]))
+    with run.lock:
+        run.sync_outcome.setdefault(order.uid, set()).add(sync.kind)
     if not sync.ok:
         return
     stored = [o["id"] for o in (sync.result or {}).get("pos.order", [])
@@ -335,8 +340,11 @@ def check_database(harness: OdooHarness, run: Run, mode: str) -> dict:
     total, lowest, count = pg.psql(
         DB, "SELECT coalesce(sum(points), 0), coalesce(min(balance_after), 0), count(*) "
             "FROM aba_loyalty_point_move WHERE card_id = :'card'", params)[0]
+    engines = Counter({engine: int(n) for engine, n in pg.psql(
+        DB, "SELECT coalesce(engine, '-'), count(*) FROM aba_loyalty_point_move "
+            "WHERE card_id = :'card' AND order_uid IS NOT NULL GROUP BY 1", params)})
     facts.update(moves=moves, ledger_sum=dec(total), lowest_balance=dec(lowest),
-                 move_count=int(count))
+                 move_count=int(count), engines=engines)
     return facts
 
 
@@ -374,28 +382,37 @@ def ledger_findings(run: Run, facts: dict) -> dict:
             "expected_change": expected_change}
 
 
-def server_log_counts(path: Path) -> Counter:
-    counts = Counter()
+def server_log_counts(path: Path) -> tuple[Counter, Counter]:
+    """(retries and give-ups of Odoo's concurrency retry loop, failed statements by PostgreSQL
+    error and statement head) from the server's log."""
+    counts, statements = Counter(), Counter()
     try:
         text = path.read_text(errors="replace")
     except OSError:
-        return counts
+        return counts, statements
     for match in re.finditer(r"INFO \S+ odoo\.service\.model: (\w+), \d+ tries left", text):
         counts[f"retried {match.group(1)}"] += 1
     counts["gave up after the last retry"] = len(re.findall(r"maximum number of tries", text))
     counts["ERROR lines"] = len(re.findall(r"^\S+ \S+ \d+ ERROR ", text, re.MULTILINE))
-    return counts
+    for match in re.finditer(r"odoo\.sql_db: bad query: b?['\"](.*)\n(?:ERROR:\s*)?(.*)", text):
+        statements[(match.group(2).strip(), match.group(1)[:72])] += 1
+    return counts, statements
 
 
 # -- report -------------------------------------------------------------------------------------
+
+
+def pts(points: Decimal) -> str:
+    """Points to 6 decimals (float8 noise such as 539.3000000000001 left out)."""
+    return format(points.quantize(Decimal("0.000001")).normalize() + 0, "f")
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
-def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_workers: int,
-           mode: str) -> int:
+def report(run: Run, facts: dict, server_log: tuple[Counter, Counter], elapsed: float,
+           server_workers: int, mode: str) -> int:
     args, setup = run.args, run.setup
     orders = run.orders
     by_kind = Counter(c.reply.kind for c in run.calls)
@@ -408,7 +425,8 @@ def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_wo
     first_message = {}
     for c in run.calls:
         if c.reply.kind != "ok":
-            first_message.setdefault(c.reply.error_name, c.reply.error_message)
+            first_message.setdefault(c.reply.error_name,
+                                     (c.reply.error_message.strip().splitlines() or [""])[0])
     stored = facts["stored"]
     duplicates = sum(1 for s in stored.values() if s["count"] > 1)
     dup_rows = sum(s["count"] - 1 for s in stored.values() if s["count"] > 1)
@@ -416,7 +434,8 @@ def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_wo
 
     print(f"== Odoo contention bench, mode {mode}: {server_workers} workers, {args.clients} "
           f"clients for {elapsed:.1f} s (dup share {args.dup_share}, redeem share "
-          f"{args.redeem_share}, seed {args.seed})")
+          f"{args.redeem_share}, seed {args.seed}); machine load average {run.load[0]:.1f} at "
+          f"the start, {run.load[1]:.1f} at the end, on {os.cpu_count()} cores")
     print(f"orders built: {len(orders)} ({sum(o.dup for o in orders)} sent twice at once, "
           f"{sum(o.cost > 0 for o in orders)} redeeming; {declines} rewards declined by "
           f"validate_coupon_programs and dropped)")
@@ -437,6 +456,12 @@ def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_wo
     print(f"orders stored: {len(stored)} uuids, {sum(s['count'] for s in stored.values())} "
           f"rows ({', '.join(f'{k} {v}' for k, v in sorted(states.items()))}); "
           f"{len(stored) / elapsed:.1f} orders/s")
+    not_stored = [o for o in orders if o.uid not in stored]
+    outcomes = Counter("+".join(sorted(run.sync_outcome.get(o.uid, {"not sent"})))
+                       for o in not_stored)
+    print(f"  orders not stored: {len(not_stored)}" + (
+        " (their sync answered: " + ", ".join(f"{k} {n}" for k, n in sorted(outcomes.items()))
+        + ")" if not_stored else ""))
     print(f"  duplicates (uuid stored more than once): {duplicates} uuids, {dup_rows} extra "
           f"rows; syncs answered without their order (stored already): "
           f"{run.answered_nothing}")
@@ -448,8 +473,11 @@ def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_wo
         if values:
             print(f"  latency {name:26s} p50 {ms(percentile(values, 50))}  p99 "
                   f"{ms(percentile(values, 99))}  max {ms(max(values))}  (n={len(values)})")
+    log_counts, statements = server_log
     print("server log: " + (", ".join(f"{k} {v}" for k, v in sorted(log_counts.items()))
                             or "nothing counted"))
+    for (error, statement), n in statements.most_common(6):
+        print(f"  {n:6d}  {error[:60]}: {statement}")
 
     start_points = Decimal(repr(setup["card_points"]))
     change = facts["card_points"] - start_points
@@ -460,10 +488,14 @@ def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_wo
     if duplicates:
         failures.append(f"{duplicates} duplicated orders")
     if mode == "stock":
+        orders_by_uid = {o.uid: o for o in orders}
+        once = sum((orders_by_uid[u].won - orders_by_uid[u].cost for u in stored
+                    if u in orders_by_uid), Decimal(0))
         client_deltas = sum((d for o in orders for d in o.confirmed_deltas), Decimal(0))
-        print(f"hot card #{setup['card_id']}: {start_points} -> {facts['card_points']} points "
-              f"(change {change}); the clients' confirmed changes add up to {client_deltas} "
-              f"(difference {change - client_deltas}); "
+        print(f"hot card #{setup['card_id']}: {pts(start_points)} -> "
+              f"{pts(facts['card_points'])} points (change {pts(change)}); once per stored "
+              f"order: {pts(once)} (difference {pts(change - once)}); the clients' confirmed "
+              f"changes: {pts(client_deltas)} (difference {pts(change - client_deltas)}); "
               f"{'NEGATIVE balance' if facts['card_points'] < 0 else 'not negative'}")
     else:
         found = ledger_findings(run, facts)
@@ -471,18 +503,21 @@ def report(run: Run, facts: dict, log_counts: Counter, elapsed: float, server_wo
         status = Counter(st for s in stored.values() for st in s["status"])
         consistent = abs(facts["card_points"] - facts["ledger_sum"]) <= EPSILON
         negative = facts["card_points"] < 0 or facts["lowest_balance"] < 0
-        print(f"ledger of hot card #{setup['card_id']}: {facts['move_count']} moves; loyalty "
-              f"status of stored orders: "
+        print(f"ledger of hot card #{setup['card_id']}: {facts['move_count']} moves (orders' "
+              f"moves by engine: "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(facts['engines'].items()))}); "
+              f"loyalty status of stored orders: "
               f"{', '.join(f'{k} {v}' for k, v in sorted(status.items()))}")
-        print(f"  orders with lost points: {counts['lost_orders']} ({found['lost_points']} "
-              f"points); with doubled points: {counts['doubled_orders']} "
-              f"({found['doubled_points']} points); moves of orders not stored: "
+        print(f"  orders with lost points: {counts['lost_orders']} ({pts(found['lost_points'])}"
+              f" points); with doubled points: {counts['doubled_orders']} "
+              f"({pts(found['doubled_points'])} points); moves of orders not stored: "
               f"{counts['orphan_moves']}; adjust moves: {counts['adjust_moves']}; orders "
               f"stored but not sent by the bench: {counts['unknown_orders']}")
-        print(f"  card {start_points} -> {facts['card_points']} points (change {change}, "
-              f"expected from the stored orders {found['expected_change']}); ledger sum "
-              f"{facts['ledger_sum']}: {'equal' if consistent else 'DIFFERENT'}; lowest "
-              f"balance_after {facts['lowest_balance']}: "
+        print(f"  card {pts(start_points)} -> {pts(facts['card_points'])} points (change "
+              f"{pts(change)}, expected from the stored orders {pts(found['expected_change'])});"
+              f" ledger sum {pts(facts['ledger_sum'])}: "
+              f"{'equal' if consistent else 'DIFFERENT'}; lowest balance_after "
+              f"{pts(facts['lowest_balance'])}: "
               f"{'NEGATIVE' if negative else 'never negative'}")
         bad = (counts["lost_orders"] + counts["doubled_orders"] + counts["orphan_moves"] +
                counts["unknown_orders"] + counts["adjust_moves"])
@@ -526,6 +561,9 @@ def parse_args(argv=None):
                         help="seconds before everything is stopped, whatever the stage "
                         "(default 3600)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--cache", metavar="DIR",
+                        help="reuse the installed database dumped in DIR by an earlier run of "
+                        "the same Odoo tree, addons and mode (a fresh install dumps it there)")
     args = parser.parse_args(argv)
     if not (0 <= args.dup_share <= 1 and 0 <= args.redeem_share <= 1):
         parser.error("--dup-share and --redeem-share are shares between 0 and 1")
@@ -545,7 +583,7 @@ def main(argv=None) -> int:
             harness.start_postgres()
             log(f"bench: PostgreSQL on port {harness.pg.port}; installing {', '.join(modules)} "
                 "with demo data")
-            took = harness.install(DB, modules)
+            took = harness.install(DB, modules, cache_dir=args.cache)
             log(f"bench: installed in {took:.0f} s; preparing the POS session and the hot card")
             setup = harness.shell_json(DB, SETUP, {
                 "mode": args.mode, "earn_rate": float(EARN_RATE), "prices": list(PRICES),
@@ -563,6 +601,7 @@ def main(argv=None) -> int:
                     client.authenticate(DB, "admin", "admin")
                 pairs.append(pair)
             log(f"bench: {2 * args.clients} sessions logged in; running {args.seconds:.0f} s")
+            run.load = (os.getloadavg()[0], float("nan"))
             start = time.monotonic()
             threads = [threading.Thread(target=client_loop,
                                         args=(run, i, main_client, twin, start + args.seconds),
@@ -575,6 +614,7 @@ def main(argv=None) -> int:
                 thread.join(timeout=max(0.0, start + args.seconds - time.monotonic())
                             + len(CALLS) * pairs[0][0].timeout + 30)
             elapsed = time.monotonic() - start
+            run.load = (run.load[0], os.getloadavg()[0])
             stuck = sum(thread.is_alive() for thread in threads)
             if stuck:
                 log(f"bench: {stuck} client(s) still waiting: stopping the server anyway")

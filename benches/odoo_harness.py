@@ -5,7 +5,8 @@ exception, on SIGTERM/SIGINT/SIGHUP, and when the time budget runs out (SIGALRM)
 
 - its own PostgreSQL cluster (`scripts/pg.sh start DIR PORT`, role `odoo` LOGIN SUPERUSER);
 - databases with modules installed (`odoo-bin -i ... --stop-after-init`, demo data by default),
-  the project's `odoo_addon` folder on the addons path;
+  the project's `odoo_addon` folder on the addons path; optionally cached (pg_dump and
+  filestore, keyed by the Odoo tree, the project's addons and the modules) for the next run;
 - `odoo-bin shell` scripts that hand a JSON result back (`shell_json`);
 - Odoo as a real multi-worker HTTP server on 127.0.0.1 (free ports for HTTP and gevent),
   in its own process group, waited for until `/web/health` answers;
@@ -26,6 +27,7 @@ exception, on SIGTERM/SIGINT/SIGHUP, and when the time budget runs out (SIGALRM)
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -34,6 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -81,6 +84,32 @@ def percentile(values, q: float) -> float:
         return float("nan")
     rank = max(1, min(len(ordered), -(-len(ordered) * q // 100)))
     return ordered[int(rank) - 1]
+
+
+def pg_bin(name: str) -> str:
+    """A PostgreSQL client program of the server version pg.sh runs (PG_BINDIR or the newest
+    /usr/lib/postgresql/*/bin), so that dumps and restores match the cluster."""
+    bindir = os.environ.get("PG_BINDIR")
+    if not bindir:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                       key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+        bindir = str(found[-1]) if found else ""
+    path = Path(bindir) / name
+    return str(path) if path.exists() else name
+
+
+def tree_fingerprint(digest, root: Path, *, contents: bool) -> None:
+    """Feed `root`'s files into `digest`: path and size with the contents (`contents`) or the
+    modification time (a large tree such as Odoo's; no compiled files)."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".git"))
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = Path(folder, name)
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0".encode())
+            digest.update(path.read_bytes() if contents else str(stat.st_mtime_ns).encode())
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -261,14 +290,75 @@ class OdooHarness:
                                f"\n{tail(log_path)}")
         return proc
 
-    def install(self, db: str, modules, *, demo: bool = True, timeout: float = 1800) -> float:
-        """Create `db` with `modules` installed (and demo data); returns the seconds taken."""
+    def install(self, db: str, modules, *, demo: bool = True, timeout: float = 1800,
+                cache_dir: Path | str | None = None) -> float:
+        """Create `db` with `modules` installed (and demo data); returns the seconds taken.
+
+        With `cache_dir`, a database installed before from the same Odoo tree, the same
+        project addons, modules, demo flag and database name is restored from its dump there
+        (and its filestore) instead; a fresh install is dumped there for the next run."""
         start = time.monotonic()
+        cached = None
+        if cache_dir is not None:
+            cache = Path(cache_dir)
+            cache.mkdir(parents=True, exist_ok=True)
+            cached = cache / f"{db}-{self._install_key(db, modules, demo)}"
+            if self._restore(db, cached):
+                return time.monotonic() - start
         args = [*self.odoo_args(db), "-i", ",".join(modules), "--stop-after-init",
                 "--no-http", "--log-level=warn", "--without-demo=" if demo else
                 "--without-demo=all"]
         self._run_odoo(args, f"install-{db}.log", timeout)
+        if cached is not None:
+            self._dump(db, cached)
         return time.monotonic() - start
+
+    def _install_key(self, db: str, modules, demo: bool) -> str:
+        digest = hashlib.sha256(f"{db}|{','.join(sorted(modules))}|{demo}|".encode())
+        proc = subprocess.run([pg_bin("pg_dump"), "--version"], capture_output=True, text=True,
+                              check=False)
+        digest.update(proc.stdout.encode())
+        for part in ("odoo", "addons"):
+            tree_fingerprint(digest, self.odoo / part, contents=False)
+        tree_fingerprint(digest, ADDONS_DIR, contents=True)
+        return digest.hexdigest()[:16]
+
+    def _filestore(self, db: str) -> Path:
+        return self.workdir / "data" / "filestore" / db
+
+    def _dump(self, db: str, cached: Path) -> None:
+        """`cached`.dump (pg_dump custom format) and `cached`.filestore.tar, each written
+        under a temporary name first: a run stopped half-way leaves no broken entry."""
+        dump, files = cached.with_suffix(".dump"), cached.with_suffix(".filestore.tar")
+        part = dump.with_suffix(".dump.part")
+        proc = subprocess.run([pg_bin("pg_dump"), "-Fc", "-f", str(part), self.pg.dsn(db)],
+                              capture_output=True, text=True, timeout=600, check=False)
+        if proc.returncode:
+            part.unlink(missing_ok=True)
+            log(f"harness: not cached, pg_dump failed: {proc.stderr.strip()}")
+            return
+        with tarfile.open(files.with_suffix(".tar.part"), "w") as tar:
+            if self._filestore(db).is_dir():
+                tar.add(self._filestore(db), arcname=".")
+        files.with_suffix(".tar.part").replace(files)
+        part.replace(dump)
+        log(f"harness: installed database cached as {dump}")
+
+    def _restore(self, db: str, cached: Path) -> bool:
+        dump, files = cached.with_suffix(".dump"), cached.with_suffix(".filestore.tar")
+        if not (dump.is_file() and files.is_file()):
+            return False
+        self.pg.psql("postgres", f'CREATE DATABASE "{db}" OWNER odoo')
+        proc = subprocess.run([pg_bin("pg_restore"), "--no-owner", "-d", self.pg.dsn(db),
+                               str(dump)], capture_output=True, text=True, timeout=900,
+                              check=False)
+        if proc.returncode:
+            raise HarnessError(f"pg_restore of {dump} failed: {proc.stderr.strip()[-2000:]}")
+        self._filestore(db).mkdir(parents=True, exist_ok=True)
+        with tarfile.open(files) as tar:
+            tar.extractall(self._filestore(db), filter="data")
+        log(f"harness: database restored from {dump}")
+        return True
 
     def shell(self, db: str, code: str, params: dict | None = None,
               timeout: float = 600) -> str:
