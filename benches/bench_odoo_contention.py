@@ -395,7 +395,8 @@ def server_log_counts(path: Path) -> tuple[Counter, Counter]:
     counts["gave up after the last retry"] = len(re.findall(r"maximum number of tries", text))
     counts["ERROR lines"] = len(re.findall(r"^\S+ \S+ \d+ ERROR ", text, re.MULTILINE))
     for match in re.finditer(r"odoo\.sql_db: bad query: b?['\"](.*)\n(?:ERROR:\s*)?(.*)", text):
-        statements[(match.group(2).strip(), match.group(1)[:72])] += 1
+        statement = " ".join(match.group(1).replace("\\n", " ").split()).rstrip("'\"")
+        statements[(match.group(2).strip(), statement[:72])] += 1
     return counts, statements
 
 
