@@ -562,6 +562,9 @@ def parse_args(argv=None):
                         help="seconds before everything is stopped, whatever the stage "
                         "(default 3600)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--addons-dir", metavar="DIR",
+                        help="the folder holding asd_aba_loyalty (default: this checkout's "
+                        "odoo_addon), e.g. another worktree's to measure its addon")
     parser.add_argument("--cache", metavar="DIR",
                         help="reuse the installed database dumped in DIR by an earlier run of "
                         "the same Odoo tree, addons and mode (a fresh install dumps it there)")
@@ -579,8 +582,8 @@ def main(argv=None) -> int:
                                                   else ["asd_aba_loyalty"])
     try:
         with OdooHarness(args.odoo_path, args.odoo_python, budget=args.budget,
-                         keep=args.keep) as harness:
-            log(f"bench: work folder {harness.workdir}")
+                         keep=args.keep, addons_dir=args.addons_dir) as harness:
+            log(f"bench: work folder {harness.workdir}; addons {harness.addons_dir}")
             harness.start_postgres()
             log(f"bench: PostgreSQL on port {harness.pg.port}; installing {', '.join(modules)} "
                 "with demo data")

@@ -197,10 +197,13 @@ class OdooHarness:
 
     `budget` (seconds, optional): past it, SIGALRM raises BudgetExceeded in the main thread and
     the exit cleans up. `keep`: leave the work folder (logs, cluster files) on disk.
+    `addons_dir`: the project's addons folder put on the addons path (default: this
+    checkout's odoo_addon; another checkout's to measure its addon with this harness).
     """
 
     def __init__(self, odoo_path, odoo_python, *, budget: float | None = None,
-                 keep: bool = False):
+                 keep: bool = False, addons_dir: Path | str | None = None):
+        self.addons_dir = Path(addons_dir).resolve() if addons_dir else ADDONS_DIR
         self.odoo = Path(odoo_path).resolve()
         if not (self.odoo / "odoo-bin").is_file():
             raise HarnessError(f"no odoo-bin in {self.odoo}")
@@ -270,7 +273,7 @@ class OdooHarness:
 
     def odoo_args(self, db: str) -> list[str]:
         """Options shared by every odoo-bin call on `db`."""
-        addons = f"{self.odoo / 'addons'},{self.odoo / 'odoo' / 'addons'},{ADDONS_DIR}"
+        addons = f"{self.odoo / 'addons'},{self.odoo / 'odoo' / 'addons'},{self.addons_dir}"
         return [f"--addons-path={addons}", "--db_host=127.0.0.1", f"--db_port={self.pg.port}",
                 f"--db_user={self.pg.user}", "-d", db, f"--data-dir={self.workdir / 'data'}"]
 
@@ -320,7 +323,7 @@ class OdooHarness:
         digest.update(proc.stdout.encode())
         for part in ("odoo", "addons"):
             tree_fingerprint(digest, self.odoo / part, contents=False)
-        tree_fingerprint(digest, ADDONS_DIR, contents=True)
+        tree_fingerprint(digest, self.addons_dir, contents=True)
         return digest.hexdigest()[:16]
 
     def _filestore(self, db: str) -> Path:
