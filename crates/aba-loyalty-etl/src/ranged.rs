@@ -51,8 +51,8 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Self {
         Budget {
-            sweep_blocks: 1024,
-            check_keys: 65_536,
+            sweep_blocks: 512,
+            check_keys: 32_768,
         }
     }
 }

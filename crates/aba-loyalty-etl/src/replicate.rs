@@ -352,7 +352,7 @@ fn run_stream_tx(
                 "aba_stage",
                 false,
             )?;
-            touched_cards(&mut tx, stream)?;
+            balance_deltas(&mut tx, stream)?;
             let (up, ins) = upsert(&mut tx, stream)?;
 
             // Deletes: one slice of the key space (all of it when small), group sums first.
@@ -365,7 +365,7 @@ fn run_stream_tx(
             let (gone, checked) = ranged::vanished_in(source, &mut tx, stream, lo, hi)?;
             keys_checked = checked;
             check_next = next;
-            let del = delete_ids(&mut tx, stream, &gone)?;
+            let del = delete_ids(&mut tx, stream, &gone, "aba_delta")?;
             known_count = Some(state.rows_total + ins as i64 - del as i64);
             (stats, up, ins, del)
         }
@@ -417,7 +417,7 @@ fn run_stream_tx(
     };
     if merge_keys {
         let gone = vanished_ids(source, &mut tx, stream)?;
-        deleted = delete_ids(&mut tx, stream, &gone)?;
+        deleted = delete_ids(&mut tx, stream, &gone, "aba_touched")?;
         target_count -= deleted as i64;
     }
 
@@ -623,15 +623,47 @@ fn touched_cards(tx: &mut Transaction<'_>, stream: &Stream) -> Result<()> {
     )
 }
 
-/// Delete keys the source no longer has (the ledger's cards are refreshed with the rest).
-fn delete_ids(tx: &mut Transaction<'_>, stream: &Stream, gone: &[i32]) -> Result<u64> {
+/// A ranged round's ledger: per card, what the staged moves change in its balance and move
+/// count (their new versions in, the engine's old versions of them out), so the balances move by
+/// the changes instead of being summed again over the touched cards' whole history.
+fn balance_deltas(tx: &mut Transaction<'_>, stream: &Stream) -> Result<()> {
+    if !stream.is_ledger() {
+        return Ok(());
+    }
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE aba_delta ON COMMIT DROP AS
+           SELECT card_id, points, 1 AS moves
+             FROM (SELECT DISTINCT ON (id) card_id, points FROM aba_stage ORDER BY id) s
+           UNION ALL
+           SELECT m.card_id, -m.points, -1 FROM {} m WHERE m.id IN (SELECT id FROM aba_stage)",
+        stream.qualified_target()
+    ))
+    .db(
+        Side::Target,
+        format!("collecting the balance changes of {}", stream.name),
+    )
+}
+
+/// Delete keys the source no longer has; the ledger's go to `cards_table` (`aba_touched`: the
+/// cards to sum again; `aba_delta`: the changes to their balances).
+fn delete_ids(
+    tx: &mut Transaction<'_>,
+    stream: &Stream,
+    gone: &[i32],
+    cards_table: &str,
+) -> Result<u64> {
     if gone.is_empty() {
         return Ok(0);
     }
     let table = stream.qualified_target();
     if stream.is_ledger() {
+        let what = if cards_table == "aba_delta" {
+            "card_id, -points, -1"
+        } else {
+            "card_id"
+        };
         tx.execute(
-            &format!("INSERT INTO aba_touched SELECT card_id FROM {table} WHERE id = ANY($1)"),
+            &format!("INSERT INTO {cards_table} SELECT {what} FROM {table} WHERE id = ANY($1)"),
             &[&gone],
         )
         .db(
@@ -697,7 +729,16 @@ fn refresh_balances(tx: &mut Transaction<'_>, mode: Mode) -> Result<()> {
                SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id
                ORDER BY card_id;"
         ),
-        Mode::Incremental | Mode::Ranged(_) => format!(
+        // Exact numeric sums moved by exact differences; a card left without moves has no row.
+        Mode::Ranged(_) => format!(
+            "INSERT INTO {SCHEMA}.card_balances AS b (card_id, balance, moves)
+               SELECT card_id, sum(points), sum(moves) FROM aba_delta GROUP BY card_id
+             ON CONFLICT (card_id) DO UPDATE
+               SET balance = b.balance + EXCLUDED.balance, moves = b.moves + EXCLUDED.moves;
+             DELETE FROM {SCHEMA}.card_balances
+               WHERE moves = 0 AND card_id IN (SELECT card_id FROM aba_delta);"
+        ),
+        Mode::Incremental => format!(
             "DELETE FROM {SCHEMA}.card_balances WHERE card_id IN (SELECT card_id FROM aba_touched);
              INSERT INTO {SCHEMA}.card_balances (card_id, balance, moves)
                SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves
