@@ -15,8 +15,11 @@ flushed its statistics, so the source rows it read are the difference of the sou
 `pg_stat_user_tables` before and after: rows read by sequential and TID range scans
 (`seq_tup_read`) plus rows fetched through indexes (`idx_tup_fetch`); index entries read
 (`pg_stat_user_indexes.idx_tup_read`) are printed apart. A change round follows `etl activity
---moves 1000` (one transaction stamped like Odoo's: 1,000 ledger moves, their history lines and
-their cards' balances). Rounds sync every stream, as a plain `sync` does.
+--moves 1000` (one transaction stamped like Odoo's: up to 1,000 ledger moves on managed cards,
+their history lines and their cards' balances). Rounds sync every stream, as a plain `sync` does.
+`upserted` is what the round brought over; `cards` the card rows among it: without a write_date
+index, the ranged round leaves most updated cards to its sweep (later rounds);
+--write-date-indexes also measures it with the optional indexes an operator may add.
 
 Target (DESIGN.md section 5): 1,000 changes on the 10M-row source in < 1 s, flat from 1M to 10M.
 """
@@ -37,6 +40,9 @@ from aba_loyalty_core import etl
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("scan", "ranged")
+# What an operator may add on Odoo's database so that updates of these large tables arrive on the
+# next ranged round (--write-date-indexes); dropped again after the measurement.
+WRITE_DATE_TABLES = ("loyalty_card", "res_partner", "pos_order", "aba_loyalty_membership")
 
 
 def with_db(dsn: str, name: str) -> str:
@@ -109,7 +115,7 @@ def settled_reads(source: str) -> tuple[int, int, int]:
 
 def one_round(source: str, target: str, method: str) -> dict:
     before = settled_reads(source)
-    report = cli("sync", "--source", source, "--target", target, "--method", method)
+    report = cli("sync", "--source", source, "--target", target, "--method", method.split("+")[0])
     after = settled_reads(source)
     seq, fetch, entries = (a - b for a, b in zip(after, before))
     return {
@@ -119,11 +125,12 @@ def one_round(source: str, target: str, method: str) -> dict:
         "idx_tup_fetch": fetch,
         "index_entries": entries,
         "upserted": report["rows_upserted"],
+        "cards_upserted": sum(s["rows_upserted"] for s in report["streams"] if s["stream"] == "cards"),
         "per_stream_ms": {s["stream"]: round(s["duration_ms"]) for s in report["streams"]},
     }
 
 
-def bench_size(dsn: str, cards: int, repeats: int, changes: int) -> dict:
+def bench_size(dsn: str, cards: int, repeats: int, changes: int, write_date_indexes: bool) -> dict:
     source = source_db(dsn, cards)
     rows = sum(admin(source, f"SELECT count(*) FROM public.{etl.STREAMS[s]['table']}")[0][0]
                for s in etl.STREAMS)
@@ -138,12 +145,25 @@ def bench_size(dsn: str, cards: int, repeats: int, changes: int) -> dict:
     for method in METHODS:  # both methods past their first round after the load
         one_round(source, target, method)
 
-    results: dict[str, dict[int, list[dict]]] = {m: {0: [], changes: []} for m in METHODS}
-    for _ in range(repeats):
+    methods = METHODS + (("ranged+wd_index",) if write_date_indexes else ())
+    results: dict[str, dict[int, list[dict]]] = {m: {0: [], changes: []} for m in methods}
+    for n in range(repeats):
         for method in METHODS:
-            cli("activity", "--dsn", source, "--moves", str(changes), "--drift", "0")
+            cli("activity", "--dsn", source, "--moves", str(changes), "--seed", f"0.{cards}{n}{len(method)}")
             results[method][changes].append(one_round(source, target, method))
             results[method][0].append(one_round(source, target, method))
+    if write_date_indexes:
+        for table in WRITE_DATE_TABLES:
+            admin(source, f"CREATE INDEX IF NOT EXISTS bench_{table}_wd ON public.{table} (write_date, id)")
+        try:
+            one_round(source, target, "ranged")  # the index is in the catalog from this round on
+            for n in range(repeats):
+                cli("activity", "--dsn", source, "--moves", str(changes), "--seed", f"0.{cards}{n}9")
+                results[methods[-1]][changes].append(one_round(source, target, "ranged"))
+                results[methods[-1]][0].append(one_round(source, target, "ranged"))
+        finally:
+            for table in WRITE_DATE_TABLES:
+                admin(source, f"DROP INDEX IF EXISTS public.bench_{table}_wd")
     validation = etl.validate(source, target)
     assert validation["consistency_rate"] == 1.0, validation["discrepancies"][:3]
     return {"cards": cards, "rows": rows, "results": results}
@@ -159,17 +179,21 @@ def main() -> int:
                         help="comma-separated source sizes in cards (rows: about 10.8 x cards)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds per cell (median shown)")
     parser.add_argument("--changes", type=int, default=1000, help="ledger moves per change round")
+    parser.add_argument("--write-date-indexes", action="store_true",
+                        help=f"also measure ranged rounds with (write_date, id) indexes on {', '.join(WRITE_DATE_TABLES)}")
     args = parser.parse_args()
 
     dsn = server()
-    sizes = [bench_size(dsn, int(c), args.repeats, args.changes) for c in args.cards.split(",")]
+    sizes = [bench_size(dsn, int(c), args.repeats, args.changes, args.write_date_indexes)
+             for c in args.cards.split(",")]
 
-    print(f"{'source rows':>12} {'method':>7} {'changes':>8} {'round s':>9} {'rows read':>12} "
-          f"{'% of source':>11} {'seq+tid':>11} {'idx fetch':>10} {'idx entries':>12}")
+    print(f"{'source rows':>12} {'method':>15} {'changes':>8} {'round s':>9} {'rows read':>12} "
+          f"{'% of source':>11} {'seq+tid':>11} {'idx fetch':>10} {'idx entries':>12} {'upserted':>9} "
+          f"{'cards':>6}")
     summary = []
     for size in sizes:
         for changes in sorted(size["results"]["scan"]):
-            for method in METHODS:
+            for method in size["results"]:
                 cell = size["results"][method][changes]
                 fig = {
                     "source_rows": size["rows"], "method": method, "changes": changes,
@@ -179,11 +203,14 @@ def main() -> int:
                     "idx_tup_fetch": int(median([c["idx_tup_fetch"] for c in cell])),
                     "index_entries": int(median([c["index_entries"] for c in cell])),
                     "round_s_all": [round(c["s"], 3) for c in cell],
+                    "upserted": int(median([c["upserted"] for c in cell])),
+                    "cards_upserted": int(median([c["cards_upserted"] for c in cell])),
                 }
                 summary.append(fig)
-                print(f"{size['rows']:>12,} {method:>7} {changes:>8,} {fig['round_s']:>9.3f} "
+                print(f"{size['rows']:>12,} {method:>15} {changes:>8,} {fig['round_s']:>9.3f} "
                       f"{fig['rows_read']:>12,} {100 * fig['rows_read'] / size['rows']:>10.2f}% "
-                      f"{fig['seq_tup_read']:>11,} {fig['idx_tup_fetch']:>10,} {fig['index_entries']:>12,}")
+                      f"{fig['seq_tup_read']:>11,} {fig['idx_tup_fetch']:>10,} {fig['index_entries']:>12,} "
+                      f"{fig['upserted']:>9,} {fig['cards_upserted']:>6,}")
     print(json.dumps({"cells": summary, "load_avg_1m": round(os.getloadavg()[0], 2),
                       "cpus": os.cpu_count()}))
     return 0
