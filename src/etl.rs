@@ -9,7 +9,7 @@ use std::time::Duration;
 use aba_loyalty_etl::generate::{activity, generate, ActivityOptions, GenerateOptions};
 use aba_loyalty_etl::load::LoadOptions;
 use aba_loyalty_etl::monitor;
-use aba_loyalty_etl::sync::SyncOptions;
+use aba_loyalty_etl::sync::{SyncMethod, SyncOptions};
 use aba_loyalty_etl::validate::{parse_tolerance, ValidateOptions};
 use aba_loyalty_etl::{Etl, EtlError};
 use pyo3::prelude::*;
@@ -86,17 +86,33 @@ impl PyEtl {
         run(py, || self.inner.full_load(&options))
     }
 
-    #[pyo3(signature = (streams=None, due_only=false, cadences=None))]
+    #[pyo3(signature = (streams=None, due_only=false, cadences=None, method="ranged", sweep_blocks=None, check_keys=None))]
+    #[allow(clippy::too_many_arguments)]
     fn sync(
         &self,
         py: Python<'_>,
         streams: Option<Vec<String>>,
         due_only: bool,
         cadences: Option<BTreeMap<String, f64>>,
+        method: &str,
+        sweep_blocks: Option<u32>,
+        check_keys: Option<u32>,
     ) -> PyResult<String> {
         let mut options = self::cadences(cadences)?;
         options.streams = streams;
         options.due_only = due_only;
+        options.method = SyncMethod::parse(method).map_err(|e| etl_err(&e))?;
+        for (field, value) in [("sweep_blocks", sweep_blocks), ("check_keys", check_keys)] {
+            if value == Some(0) {
+                return Err(py_err(PyExc::EtlArgument, format!("{field}: must be >= 1")));
+            }
+        }
+        if let Some(blocks) = sweep_blocks {
+            options.budget.sweep_blocks = blocks;
+        }
+        if let Some(keys) = check_keys {
+            options.budget.check_keys = keys;
+        }
         run(py, || self.inner.sync(&options))
     }
 

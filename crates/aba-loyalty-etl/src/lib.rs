@@ -15,6 +15,7 @@ pub mod generate;
 pub mod load;
 pub mod monitor;
 pub mod pipe;
+pub mod ranged;
 pub mod replicate;
 pub mod schema;
 pub mod source;

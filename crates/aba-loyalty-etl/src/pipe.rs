@@ -27,33 +27,48 @@ pub struct PipeStats {
     pub watermark: Option<(Option<NaiveDateTime>, i32)>,
 }
 
-/// Copy the rows of `stream` selected by `filter` (a SQL condition, or none) from the source
-/// transaction into `target_table` (the stream's table or a staging table) of the target one.
-/// An optional column the source lacks (`shape`) arrives as NULL.
+/// Copy the rows of `stream` selected by `branches` (SQL conditions whose row sets are
+/// concatenated, `UNION ALL`: each branch can use its own index or page range; none: the whole
+/// table) from the source transaction into `target_table` (the stream's table or a staging
+/// table) of the target one. An optional column the source lacks (`shape`) arrives as NULL.
 pub fn copy_stream(
     source: &mut Transaction<'_>,
     target: &mut Transaction<'_>,
     stream: &'static Stream,
     shape: &SourceShape,
-    filter: Option<&str>,
+    branches: &[String],
     target_table: &str,
     freeze: bool,
 ) -> Result<PipeStats> {
     let what = format!("{} ({})", stream.name, stream.source_table);
     let select = stream.source_select(shape);
-    let copy_out = match (filter, select) {
+    let copy_out = match (branches, select) {
         // A whole table: COPY of the table itself, cheaper for the server than of a query.
-        (None, None) => format!(
+        ([], None) => format!(
             "COPY public.{} ({}) TO STDOUT (FORMAT binary)",
             stream.source_table,
             stream.source_columns()
         ),
-        (filter, select) => format!(
-            "COPY (SELECT {} FROM public.{} WHERE {}) TO STDOUT (FORMAT binary)",
-            select.unwrap_or_else(|| stream.source_columns()),
-            stream.source_table,
-            filter.unwrap_or("true")
-        ),
+        (branches, select) => {
+            let select = select.unwrap_or_else(|| stream.source_columns());
+            let all = ["true".to_string()];
+            let branches = if branches.is_empty() {
+                &all[..]
+            } else {
+                branches
+            };
+            let query = branches
+                .iter()
+                .map(|b| {
+                    format!(
+                        "SELECT {select} FROM public.{} WHERE {b}",
+                        stream.source_table
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            format!("COPY ({query}) TO STDOUT (FORMAT binary)")
+        }
     };
     let reader = source
         .copy_out(&copy_out)

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::error::{DbContext, EtlError, Result, Side};
 use crate::pipe::{copy_stream, IdStream, PipeStats};
+use crate::ranged::{self, Budget, KeyState};
 use crate::schema::SCHEMA;
 use crate::source::{Snapshot, SourceShape};
 use crate::streams::Stream;
@@ -27,15 +28,28 @@ const XID_SAFE_DISTANCE: i64 = (1 << 31) - 10_000_000;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Mode {
-    Full { load_id: i64 },
+    Full {
+        load_id: i64,
+    },
+    /// The first version's round: every row version written since the stream's horizon, found
+    /// by a sequential scan of the table; deletes by a count of both sides and a key merge.
     Incremental,
+    /// What changed, through indexes and a bounded sweep (see `ranged`).
+    Ranged(Budget),
 }
 
 impl Mode {
     fn kind(self) -> &'static str {
         match self {
             Mode::Full { .. } => "full_load",
-            Mode::Incremental => "sync",
+            Mode::Incremental | Mode::Ranged(_) => "sync",
+        }
+    }
+    fn method(self) -> &'static str {
+        match self {
+            Mode::Full { .. } => "full",
+            Mode::Incremental => "scan",
+            Mode::Ranged(_) => "ranged",
         }
     }
 }
@@ -64,6 +78,13 @@ pub struct StreamReport {
     pub watermark: Watermark,
     /// Full scan instead of the horizon filter (first sync far behind, xid distance unsafe).
     pub full_scan: bool,
+    /// "full", "scan" (a sequential scan of the table) or "ranged" (indexes and a bounded sweep).
+    pub method: &'static str,
+    /// Ranged: pages read by the sweep, ids whose keys were checked, whether the source has a
+    /// write_date index the round read updated rows through.
+    pub blocks_swept: u64,
+    pub keys_checked: u64,
+    pub write_date_index: bool,
     pub run_id: i64,
 }
 
@@ -71,19 +92,56 @@ struct State {
     horizon: i64,
     wm_write_date: Option<NaiveDateTime>,
     wm_id: Option<i32>,
+    rows_total: i64,
+    keys: KeyState,
+    wd_floor: Option<NaiveDateTime>,
+    relfilenode: Option<i64>,
+    sweep_horizons: Vec<i64>,
+    sweep_next: i32,
+    check_next: i64,
+}
+
+impl State {
+    /// Every row version below this was applied (a ranged round's sweep may leave chunks at
+    /// older horizons than the stream's).
+    fn complete_horizon(&self) -> i64 {
+        self.sweep_horizons
+            .iter()
+            .copied()
+            .fold(self.horizon, i64::min)
+    }
 }
 
 fn read_state(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Option<State>> {
     let row = tx
         .query_opt(
-            &format!("SELECT horizon_xid, wm_write_date, wm_id FROM {SCHEMA}.sync_state WHERE stream = $1"),
+            &format!(
+                "SELECT horizon_xid, wm_write_date, wm_id, rows_total, key_floor, key_pending,
+                        key_pending_xmax, wd_floor, sweep_relfilenode, sweep_horizons, sweep_next,
+                        check_next
+                 FROM {SCHEMA}.sync_state WHERE stream = $1"
+            ),
             &[&stream.name],
         )
-        .db(Side::Target, format!("reading the sync state of {}", stream.name))?;
+        .db(
+            Side::Target,
+            format!("reading the sync state of {}", stream.name),
+        )?;
     Ok(row.map(|r| State {
         horizon: r.get(0),
         wm_write_date: r.get(1),
         wm_id: r.get(2),
+        rows_total: r.get(3),
+        keys: KeyState {
+            floor: r.get(4),
+            pending: r.get(5),
+            pending_xmax: r.get(6),
+        },
+        wd_floor: r.get(7),
+        relfilenode: r.get(8),
+        sweep_horizons: r.get(9),
+        sweep_next: r.get(10),
+        check_next: r.get(11),
     }))
 }
 
@@ -175,9 +233,24 @@ fn run_stream_tx(
     lock_stream(&mut tx, stream)?;
     let state = read_state(&mut tx, stream)?;
     let db = |during: &str| format!("{during} {}", stream.name);
+    // Measured after the snapshot (so its page count covers every finished transaction's rows).
+    let facts = ranged::facts(source, stream)?;
 
+    // A ranged round far behind (its oldest chunk beyond a safe xid distance) or without any
+    // state of its own reads like the first version: the whole table, once.
+    let mode = match (mode, state.as_ref()) {
+        (Mode::Ranged(_), Some(st)) if snap.xmax - st.complete_horizon() >= XID_SAFE_DISTANCE => {
+            Mode::Incremental
+        }
+        (mode, _) => mode,
+    };
     let mut full_scan = false;
     let mut known_count: Option<i64> = None;
+    // Ranged: the sweep's new state, the key check's slice and how much it read.
+    let mut sweep: Option<ranged::SweepPlan> = None;
+    let mut check_next = state.as_ref().map_or(0, |s| s.check_next);
+    let mut keys_checked = 0u64;
+    let mut used_write_date = false;
     let (stats, upserted, inserted, mut deleted) = match mode {
         Mode::Full { .. } => {
             let empty: bool = tx
@@ -193,7 +266,7 @@ fn run_stream_tx(
                 ))
                 .db(Side::Target, db("preparing the first load of"))?;
                 let rebuild = drop_indexes(&mut tx, stream)?;
-                let stats = copy_stream(source, &mut tx, stream, shape, None, &table, true)?;
+                let stats = copy_stream(source, &mut tx, stream, shape, &[], &table, true)?;
                 tx.batch_execute(&rebuild.join(";\n"))
                     .db(Side::Target, db("rebuilding the indexes of"))?;
                 let n = stats.rows_written;
@@ -201,7 +274,7 @@ fn run_stream_tx(
                 (stats, n, n, 0)
             } else {
                 stage(&mut tx, &table)?;
-                let stats = copy_stream(source, &mut tx, stream, shape, None, "aba_stage", false)?;
+                let stats = copy_stream(source, &mut tx, stream, shape, &[], "aba_stage", false)?;
                 tx.batch_execute("ANALYZE aba_stage")
                     .db(Side::Target, db("analysing staged"))?;
                 let (up, ins) = upsert(&mut tx, stream)?;
@@ -223,46 +296,84 @@ fn run_stream_tx(
             let state = state.as_ref().ok_or_else(|| EtlError::NotLoaded {
                 stream: stream.name.to_string(),
             })?;
-            let filter = if snap.xmax - state.horizon >= XID_SAFE_DISTANCE {
+            // After ranged rounds some chunks may be older than the stream's horizon.
+            let horizon = state.complete_horizon();
+            let filter = if snap.xmax - horizon >= XID_SAFE_DISTANCE {
                 full_scan = true;
                 log::warn!(
                     "{}: horizon too far behind for a 32-bit xid comparison; reading all rows",
                     stream.name
                 );
-                None
+                vec![]
             } else {
                 // Every row version written by a transaction at or above the old horizon; the
                 // ones below it were all committed (or aborted) before the last snapshot.
-                Some(format!(
-                    "age(xmin) <= age('{}'::xid)",
-                    state.horizon.rem_euclid(1 << 32)
-                ))
+                vec![format!(
+                    "age(xmin) <= age({})",
+                    ranged::xid_literal(horizon)
+                )]
             };
+            stage(&mut tx, &table)?;
+            let stats = copy_stream(source, &mut tx, stream, shape, &filter, "aba_stage", false)?;
+            touched_cards(&mut tx, stream)?;
+            let (up, ins) = upsert(&mut tx, stream)?;
+            (stats, up, ins, 0)
+        }
+        Mode::Ranged(budget) => {
+            let state = state.as_ref().ok_or_else(|| EtlError::NotLoaded {
+                stream: stream.name.to_string(),
+            })?;
+            let rewritten = state.relfilenode != Some(facts.relfilenode);
+            let plan = ranged::plan_sweep(
+                &state.sweep_horizons,
+                rewritten,
+                state.horizon,
+                snap.horizon,
+                facts.blocks,
+                state.sweep_next,
+                budget.sweep_blocks,
+            );
+            let wd_floor = state.wd_floor.filter(|_| facts.write_date_index);
+            used_write_date = wd_floor.is_some();
+            let branches = ranged::branches(
+                state.horizon,
+                state.keys.read_floor(),
+                wd_floor,
+                &plan.ranges,
+            );
+            sweep = Some(plan);
             stage(&mut tx, &table)?;
             let stats = copy_stream(
                 source,
                 &mut tx,
                 stream,
                 shape,
-                filter.as_deref(),
+                &branches,
                 "aba_stage",
                 false,
             )?;
-            if stream.is_ledger() {
-                tx.batch_execute(&format!(
-                    "CREATE TEMP TABLE aba_touched ON COMMIT DROP AS
-                       SELECT card_id FROM aba_stage
-                       UNION SELECT m.card_id FROM {table} m JOIN aba_stage s USING (id)"
-                ))
-                .db(Side::Target, db("collecting cards touched by"))?;
-            }
+            balance_deltas(&mut tx, stream)?;
             let (up, ins) = upsert(&mut tx, stream)?;
-            (stats, up, ins, 0)
+
+            // Deletes: one slice of the key space (all of it when small), group sums first.
+            let target_top: Option<i32> = tx
+                .query_one(&format!("SELECT max(id) FROM {table}"), &[])
+                .db(Side::Target, db("reading the highest id of"))?
+                .get(0);
+            let top = i64::from(facts.max_id.unwrap_or(0).max(target_top.unwrap_or(0)));
+            let (lo, hi, next) = ranged::check_window(top, state.check_next, budget.check_keys);
+            let (gone, checked) = ranged::vanished_in(source, &mut tx, stream, lo, hi)?;
+            keys_checked = checked;
+            check_next = next;
+            let del = delete_ids(&mut tx, stream, &gone, "aba_delta")?;
+            known_count = Some(state.rows_total + ins as i64 - del as i64);
+            (stats, up, ins, del)
         }
     };
 
-    // Deleted keys: after the upserts the target holds every source row, so equal counts mean
-    // nothing was deleted; otherwise merge the two ordered key lists.
+    // Deleted keys (full load and scan rounds; a ranged round checked its slice above): after
+    // the upserts the target holds every source row, so equal counts mean nothing was deleted;
+    // otherwise merge the two ordered key lists.
     let mut target_count: i64 = match known_count {
         Some(n) => n,
         None => tx
@@ -271,7 +382,7 @@ fn run_stream_tx(
             .get(0),
     };
     let source_count: Option<i64> = match mode {
-        Mode::Full { .. } => None,
+        Mode::Full { .. } | Mode::Ranged(_) => None,
         Mode::Incremental => Some(
             source
                 .query_one(
@@ -306,21 +417,8 @@ fn run_stream_tx(
     };
     if merge_keys {
         let gone = vanished_ids(source, &mut tx, stream)?;
-        if !gone.is_empty() {
-            if stream.is_ledger() {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO aba_touched SELECT card_id FROM {table} WHERE id = ANY($1)"
-                    ),
-                    &[&gone],
-                )
-                .db(Side::Target, db("collecting cards of deleted"))?;
-            }
-            deleted = tx
-                .execute(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&gone])
-                .db(Side::Target, db("deleting rows gone from"))?;
-            target_count -= deleted as i64;
-        }
+        deleted = delete_ids(&mut tx, stream, &gone, "aba_touched")?;
+        target_count -= deleted as i64;
     }
 
     if stream.is_ledger() {
@@ -330,19 +428,37 @@ fn run_stream_tx(
     let watermark = merge_watermark(&stats, state.as_ref());
     let load_id = match mode {
         Mode::Full { load_id } => Some(load_id),
-        Mode::Incremental => None,
+        Mode::Incremental | Mode::Ranged(_) => None,
+    };
+    // The ranged state moves with every kind of round: a full load or a scan round read the
+    // whole table, so every chunk is at this snapshot's horizon after it.
+    let keys = match (mode, state.as_ref()) {
+        (Mode::Full { .. }, _) | (_, None) => KeyState::default(),
+        (_, Some(st)) => st.keys,
+    }
+    .advance(snap.horizon, snap.xmax, facts.max_id);
+    let (horizons, sweep_next, blocks_swept) = match sweep {
+        Some(plan) => (plan.horizons, plan.next, plan.blocks),
+        None => (ranged::whole_table(snap.horizon, facts.blocks), 0, 0),
     };
     tx.execute(
         &format!(
             "INSERT INTO {SCHEMA}.sync_state AS s (stream, group_name, load_id, horizon_xid, snapshot_at,
-                 wm_write_date, wm_id, rows_total, last_success_at, full_loaded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+                 wm_write_date, wm_id, rows_total, last_success_at, full_loaded_at,
+                 key_floor, key_pending, key_pending_xmax, wd_floor, sweep_relfilenode,
+                 sweep_horizons, sweep_next, check_next)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now(), $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (stream) DO UPDATE SET
                  load_id = coalesce(EXCLUDED.load_id, s.load_id),
                  horizon_xid = EXCLUDED.horizon_xid, snapshot_at = EXCLUDED.snapshot_at,
                  wm_write_date = EXCLUDED.wm_write_date, wm_id = EXCLUDED.wm_id,
                  rows_total = EXCLUDED.rows_total, last_success_at = now(),
-                 full_loaded_at = CASE WHEN EXCLUDED.load_id IS NULL THEN s.full_loaded_at ELSE now() END"
+                 full_loaded_at = CASE WHEN EXCLUDED.load_id IS NULL THEN s.full_loaded_at ELSE now() END,
+                 key_floor = EXCLUDED.key_floor, key_pending = EXCLUDED.key_pending,
+                 key_pending_xmax = EXCLUDED.key_pending_xmax, wd_floor = EXCLUDED.wd_floor,
+                 sweep_relfilenode = EXCLUDED.sweep_relfilenode,
+                 sweep_horizons = EXCLUDED.sweep_horizons, sweep_next = EXCLUDED.sweep_next,
+                 check_next = EXCLUDED.check_next"
         ),
         &[
             &stream.name,
@@ -353,6 +469,14 @@ fn run_stream_tx(
             &watermark.write_date,
             &watermark.id,
             &target_count,
+            &keys.floor,
+            &keys.pending,
+            &keys.pending_xmax,
+            &snap.oldest_start,
+            &facts.relfilenode,
+            &horizons,
+            &sweep_next,
+            &check_next,
         ],
     )
     .db(Side::Target, db("advancing the watermark of"))?;
@@ -398,6 +522,10 @@ fn run_stream_tx(
         horizon_xid: snap.horizon,
         watermark,
         full_scan,
+        method: mode.method(),
+        blocks_swept,
+        keys_checked,
+        write_date_index: used_write_date,
         run_id,
     };
     log::info!(
@@ -478,9 +606,87 @@ fn drop_indexes(tx: &mut Transaction<'_>, stream: &Stream) -> Result<Vec<String>
     Ok(rebuild)
 }
 
+/// The ledger's staged moves and the engine's old versions of them move their cards' balances.
+fn touched_cards(tx: &mut Transaction<'_>, stream: &Stream) -> Result<()> {
+    if !stream.is_ledger() {
+        return Ok(());
+    }
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE aba_touched ON COMMIT DROP AS
+           SELECT card_id FROM aba_stage
+           UNION SELECT m.card_id FROM {} m JOIN aba_stage s USING (id)",
+        stream.qualified_target()
+    ))
+    .db(
+        Side::Target,
+        format!("collecting cards touched by {}", stream.name),
+    )
+}
+
+/// A ranged round's ledger: per card, what the staged moves change in its balance and move
+/// count (their new versions in, the engine's old versions of them out), so the balances move by
+/// the changes instead of being summed again over the touched cards' whole history.
+fn balance_deltas(tx: &mut Transaction<'_>, stream: &Stream) -> Result<()> {
+    if !stream.is_ledger() {
+        return Ok(());
+    }
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE aba_delta ON COMMIT DROP AS
+           SELECT card_id, points, 1 AS moves
+             FROM (SELECT DISTINCT ON (id) card_id, points FROM aba_stage ORDER BY id) s
+           UNION ALL
+           SELECT m.card_id, -m.points, -1 FROM {} m WHERE m.id IN (SELECT id FROM aba_stage)",
+        stream.qualified_target()
+    ))
+    .db(
+        Side::Target,
+        format!("collecting the balance changes of {}", stream.name),
+    )
+}
+
+/// Delete keys the source no longer has; the ledger's go to `cards_table` (`aba_touched`: the
+/// cards to sum again; `aba_delta`: the changes to their balances).
+fn delete_ids(
+    tx: &mut Transaction<'_>,
+    stream: &Stream,
+    gone: &[i32],
+    cards_table: &str,
+) -> Result<u64> {
+    if gone.is_empty() {
+        return Ok(0);
+    }
+    let table = stream.qualified_target();
+    if stream.is_ledger() {
+        let what = if cards_table == "aba_delta" {
+            "card_id, -points, -1"
+        } else {
+            "card_id"
+        };
+        tx.execute(
+            &format!("INSERT INTO {cards_table} SELECT {what} FROM {table} WHERE id = ANY($1)"),
+            &[&gone],
+        )
+        .db(
+            Side::Target,
+            format!("collecting cards of deleted {}", stream.name),
+        )?;
+    }
+    tx.execute(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&gone])
+        .db(
+            Side::Target,
+            format!("deleting rows gone from {}", stream.name),
+        )
+}
+
 fn upsert(tx: &mut Transaction<'_>, stream: &Stream) -> Result<(u64, u64)> {
     let row = tx
-        .query_one(&upsert_sql(stream, "aba_stage"), &[])
+        .query_one(
+            &upsert_sql(
+                stream,
+                "(SELECT DISTINCT ON (id) * FROM aba_stage ORDER BY id) s",
+            ),
+            &[],
+        )
         .db(Side::Target, format!("upserting {}", stream.name))?;
     let (up, ins): (i64, i64) = (row.get(0), row.get(1));
     Ok((up as u64, ins as u64))
@@ -522,6 +728,15 @@ fn refresh_balances(tx: &mut Transaction<'_>, mode: Mode) -> Result<()> {
              INSERT INTO {SCHEMA}.card_balances (card_id, balance, moves)
                SELECT card_id, sum(points), count(*) FROM {SCHEMA}.point_moves GROUP BY card_id
                ORDER BY card_id;"
+        ),
+        // Exact numeric sums moved by exact differences; a card left without moves has no row.
+        Mode::Ranged(_) => format!(
+            "INSERT INTO {SCHEMA}.card_balances AS b (card_id, balance, moves)
+               SELECT card_id, sum(points), sum(moves) FROM aba_delta GROUP BY card_id
+             ON CONFLICT (card_id) DO UPDATE
+               SET balance = b.balance + EXCLUDED.balance, moves = b.moves + EXCLUDED.moves;
+             DELETE FROM {SCHEMA}.card_balances
+               WHERE moves = 0 AND card_id IN (SELECT card_id FROM aba_delta);"
         ),
         Mode::Incremental => format!(
             "DELETE FROM {SCHEMA}.card_balances WHERE card_id IN (SELECT card_id FROM aba_touched);

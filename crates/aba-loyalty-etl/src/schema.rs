@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "validation: unmanaged and deleted-with-history card counts",
         include_str!("../sql/migrations/0003_validation_unmanaged_deleted.sql"),
     ),
+    (
+        4,
+        "ranged sync: key floor, write_date floor, page sweep, key check",
+        include_str!("../sql/migrations/0004_ranged_sync.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i32 {

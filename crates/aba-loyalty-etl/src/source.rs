@@ -2,7 +2,7 @@
 //! read-only repeatable-read snapshot every load and sync reads from.
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use postgres::{Client, IsolationLevel, Transaction};
 use serde::Serialize;
 
@@ -113,10 +113,32 @@ pub struct Snapshot {
     pub xmax: i64,
     /// When it was taken, by this process's clock (lag is measured on one clock).
     pub taken_at: DateTime<Utc>,
+    /// The start (UTC, as Odoo stamps write_date) of the oldest transaction open on the source
+    /// just before the snapshot was taken, or the server's now() when none was: every row this
+    /// snapshot cannot see yet and Odoo's ORM stamps will carry a write_date at or after it.
+    /// `None` when pg_stat_activity hides other sessions' transactions from the ETL's role
+    /// (then a write_date range cannot be bounded and the ranged sync does not use one).
+    pub oldest_start: Option<NaiveDateTime>,
 }
+
+/// How far before the oldest open transaction's start a write_date range begins (clock steps).
+const WRITE_DATE_MARGIN_S: i64 = 10;
 
 /// Open a REPEATABLE READ READ ONLY transaction; its first statement fixes the snapshot.
 pub fn snapshot(client: &mut Client) -> Result<(Transaction<'_>, Snapshot)> {
+    // Read before the snapshot: a transaction that ends between this read and the snapshot is
+    // visible to the snapshot; one that starts after this read starts after its now().
+    // Sessions of another role show a NULL state without pg_read_all_stats: unknown, then.
+    let oldest_start: Option<NaiveDateTime> = client
+        .query_one(
+            "SELECT CASE WHEN bool_or(state IS NULL) THEN NULL
+                         ELSE (least(min(xact_start), now()) AT TIME ZONE 'UTC') - make_interval(secs => $1) END
+             FROM pg_stat_activity
+             WHERE datname = current_database() AND backend_type = 'client backend'",
+            &[&(WRITE_DATE_MARGIN_S as f64)],
+        )
+        .db(Side::Source, "reading the oldest open transaction")?
+        .get(0);
     let mut tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -135,6 +157,7 @@ pub fn snapshot(client: &mut Client) -> Result<(Transaction<'_>, Snapshot)> {
         horizon: row.get(0),
         xmax: row.get(1),
         taken_at,
+        oldest_start,
     };
     Ok((tx, snap))
 }

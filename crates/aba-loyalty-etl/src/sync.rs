@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{DbContext, EtlError, Result, Side};
+use crate::ranged::Budget;
 use crate::replicate::{run_stream, Mode, StreamReport};
 use crate::schema::{self, SCHEMA};
 use crate::streams::{self, Group, Stream};
@@ -20,6 +21,36 @@ pub struct SyncOptions {
     pub due_only: bool,
     /// Cadence per group name ("critical", "non_critical", "reference"), overriding DESIGN.md's.
     pub cadences: BTreeMap<String, Duration>,
+    /// How a round finds the changes.
+    pub method: SyncMethod,
+    /// The ranged method's bounded work per stream and round.
+    pub budget: Budget,
+}
+
+/// How a sync round finds what changed on the source.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMethod {
+    /// Index ranges (new ids, write_date where indexed) and a bounded page sweep and key check
+    /// per round: the cost follows the changes (see `ranged`).
+    #[default]
+    Ranged,
+    /// The first version's round: a sequential scan of each table with the transaction-horizon
+    /// filter, and a count of both sides (and a key merge when they differ) for deletes.
+    Scan,
+}
+
+impl SyncMethod {
+    pub fn parse(name: &str) -> Result<SyncMethod> {
+        match name {
+            "ranged" => Ok(SyncMethod::Ranged),
+            "scan" => Ok(SyncMethod::Scan),
+            other => Err(EtlError::InvalidArgument {
+                field: "method".into(),
+                reason: format!("unknown sync method {other:?}; known: ranged, scan"),
+            }),
+        }
+    }
 }
 
 impl SyncOptions {
@@ -121,7 +152,10 @@ impl Etl {
                     &snap,
                     &mut tgt,
                     stream,
-                    Mode::Incremental,
+                    match options.method {
+                        SyncMethod::Ranged => Mode::Ranged(options.budget),
+                        SyncMethod::Scan => Mode::Incremental,
+                    },
                 )?);
             }
             src_tx

@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     dsns(p)
     streams(p)
     p.add_argument("--due-only", action="store_true", help="only streams whose cadence elapsed")
+    p.add_argument("--method", choices=("ranged", "scan"), default="ranged",
+                   help="ranged: index ranges and a bounded sweep (default); scan: read whole tables")
+    p.add_argument("--sweep-blocks", type=int, help="ranged: pages swept per stream and round")
+    p.add_argument("--check-keys", type=int, help="ranged: ids whose keys are checked per stream and round")
 
     p = sub.add_parser("follow", help="sync each stream on its cadence until interrupted")
     dsns(p)
@@ -128,7 +132,8 @@ def _run(args: argparse.Namespace) -> int:
         _print(etl.full_load(streams=args.streams, resume=not args.restart))
         return 0
     if cmd == "sync":
-        _print(etl.sync(streams=args.streams, due_only=args.due_only))
+        _print(etl.sync(streams=args.streams, due_only=args.due_only, method=args.method,
+                        sweep_blocks=args.sweep_blocks, check_keys=args.check_keys))
         return 0
     if cmd == "validate":
         report = etl.validate(threshold=args.threshold, tolerance=args.tolerance,

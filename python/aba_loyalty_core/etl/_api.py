@@ -80,9 +80,19 @@ class Etl:
         streams: Sequence[str] | str | None = None,
         due_only: bool = False,
         cadences: Mapping[str, float] | None = None,
+        method: str = "ranged",
+        sweep_blocks: int | None = None,
+        check_keys: int | None = None,
     ) -> Report:
-        """Bring the selected streams up to date (``due_only``: those whose cadence elapsed)."""
-        return json.loads(self._native.sync(_streams(streams), due_only, _cadences(cadences, None)))
+        """Bring the selected streams up to date (``due_only``: those whose cadence elapsed).
+
+        ``method="ranged"`` (default) reads what changed through indexes plus a bounded sweep
+        of ``sweep_blocks`` pages and a key check of ``check_keys`` ids per stream (tables that
+        small are read and checked whole every round); ``method="scan"`` is the first version's
+        sequential scan of every table. See docs/etl.md.
+        """
+        return json.loads(self._native.sync(_streams(streams), due_only, _cadences(cadences, None),
+                                            method, sweep_blocks, check_keys))
 
     def validate(
         self,
@@ -211,9 +221,14 @@ def sync(
     streams: Sequence[str] | str | None = None,
     due_only: bool = False,
     cadences: Mapping[str, float] | None = None,
+    method: str = "ranged",
+    sweep_blocks: int | None = None,
+    check_keys: int | None = None,
 ) -> Report:
     """See :meth:`Etl.sync`."""
-    return Etl(source_dsn, target_dsn).sync(streams=streams, due_only=due_only, cadences=cadences)
+    return Etl(source_dsn, target_dsn).sync(streams=streams, due_only=due_only, cadences=cadences,
+                                            method=method, sweep_blocks=sweep_blocks,
+                                            check_keys=check_keys)
 
 
 def validate(
