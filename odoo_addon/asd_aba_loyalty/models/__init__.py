@@ -4,6 +4,7 @@ from . import (
     aba_loyalty_engine_difference,
     aba_loyalty_engine_fallback,
     aba_loyalty_engine_source,
+    aba_loyalty_exception,
     aba_loyalty_membership,
     aba_loyalty_point_move,
     aba_loyalty_tier,
