@@ -120,6 +120,15 @@ impl<'a, 'py> Output<'a, 'py> {
                 item.set_item(intern!(py, "spent"), self.decimal(points.spent)?)?;
                 item.set_item(intern!(py, "tier"), points.tier.as_deref())?;
                 item.set_item(intern!(py, "multiplier"), self.decimal(points.multiplier)?)?;
+                item.set_item(intern!(py, "returned"), self.decimal(points.returned)?)?;
+                let redeemed = PyList::empty(py);
+                for spent in &points.redeemed {
+                    let entry = PyDict::new(py);
+                    entry.set_item(intern!(py, "reward_id"), spent.reward_id)?;
+                    entry.set_item(intern!(py, "points"), self.decimal(spent.points)?)?;
+                    redeemed.append(entry)?;
+                }
+                item.set_item(intern!(py, "redeemed"), redeemed)?;
                 dict.set_item(intern!(py, "points"), item)?;
             }
             None => dict.set_item(intern!(py, "points"), py.None())?,

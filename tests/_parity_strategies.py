@@ -14,6 +14,7 @@ import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import aba_legacy_engine
 from hypothesis import strategies as st
 
 BOOL = st.booleans()
@@ -212,6 +213,8 @@ def configs(draw) -> dict:
             program["date_to"] = date_form(draw, DAY0 + timedelta(days=end))
         if draw(ints(0, 2)) == 0:
             program["exclusive"] = draw(BOOL)
+        if loyalty and draw(BOOL) or draw(ints(0, 9)) == 0:
+            program["spend_earned"] = draw(one_of([True, True, False, None]))
         if loyalty or draw(ints(0, 4)) == 0:
             program["points_basis"] = draw(one_of(["base", "paid"]))
         program["rules"] = [rule(draw, next(next_id)) for _ in range(draw(ints(0, 3)))]
@@ -301,10 +304,12 @@ def redemption(draw, config: dict, card: dict | None) -> list:
 
 
 @st.composite
-def orders(draw, config: dict, uid: str = "o") -> dict:
+def orders(draw, config: dict, uid: str = "o", refund: bool | None = None,
+           id_styles: tuple = ("int", "str", "mixed", "dup")) -> dict:
     day = DAY0 + timedelta(days=draw(ints(0, 85)))
     when = moment(draw, day)
-    refund = draw(ints(0, 5)) == 0
+    if refund is None:
+        refund = draw(ints(0, 5)) == 0
     partner_id = draw(one_of([None, 1, 2, 3, 1, 2]))
     loyalty_ids = [p["id"] for p in config["programs"] if p["kind"] == "loyalty"]
     other_ids = [p["id"] for p in config["programs"] if p["kind"] != "loyalty"] + [999]
@@ -314,7 +319,7 @@ def orders(draw, config: dict, uid: str = "o") -> dict:
                       if loyalty_ids and draw(ints(0, 5)) else draw(one_of(other_ids)))
         card = {"id": draw(ints(1, 50)), "program_id": program_id,
                 "points": number(draw, "0", "200", 2, ("0", "1000", "100000", "7.5"))}
-    id_style = draw(one_of(["int", "str", "mixed", "dup"]))
+    id_style = draw(one_of(id_styles))
     n_lines = draw(ints(0, 6))
     lines = []
     for index in range(n_lines):
@@ -333,7 +338,11 @@ def orders(draw, config: dict, uid: str = "o") -> dict:
         order["membership"] = membership
     if refund:
         order["refund_of"] = f"sale-{draw(ints(0, 99))}"
+        if draw(ints(0, 2)) == 0:
+            order["original"] = synthetic_original(draw, lines)
     else:
+        if lines and draw(ints(0, 19)) == 0:
+            lines[0]["origin_line_id"] = None  # allowed in a sale, as long as it is None
         redeem = redemption(draw, config, card)
         if redeem or draw(BOOL):
             order["redeem"] = redeem
@@ -344,6 +353,176 @@ def orders(draw, config: dict, uid: str = "o") -> dict:
 def config_and_orders(draw, max_orders: int = 8):
     config = draw(configs())
     batch = [draw(orders(config, uid=f"o{i}")) for i in range(draw(ints(1, max_orders)))]
+    return config, batch
+
+
+# -- refunds with their original sale (SPEC 4.12 v2) ---------------------------------------------
+
+def read_decimal(value) -> Decimal:
+    """An input decimal in any accepted form as the engines read it."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        return Decimal(value.strip())
+    return Decimal(value)
+
+
+def synthetic_original(draw, lines: list) -> dict:
+    """An `original` that fits the refund lines (their origins, quantities) without a real sale:
+    every field and error path of the v2 input is then within reach of the corruptions."""
+    origins = []
+    for index, entry in enumerate(lines):
+        if draw(ints(0, 4)):
+            entry["origin_line_id"] = draw(one_of([index + 1, f"S{index}", 1]))
+        origins.append(entry.get("origin_line_id"))
+    taken: dict = {}
+    for entry, origin in zip(lines, origins):
+        if origin is not None:
+            taken[origin] = taken.get(origin, Decimal(0)) + abs(read_decimal(entry["qty"]))
+    sold = []
+    for origin, qty in taken.items():
+        before = decimals(draw, "0", "5", 3, ("0", "0", "1"))
+        item = {"id": origin, "qty": as_form(draw, qty + before + decimals(
+            draw, "0", "3", 3, ("0", "0", "1")))}
+        if before or draw(BOOL):
+            item["refunded_qty"] = as_form(draw, before)
+        sold.append(item)
+    for extra in range(draw(ints(0, 2))):
+        sold.append({"id": f"X{extra}", "qty": number(draw, "0.001", "5", 3, ("1", "2"))})
+    redemptions = []
+    for _ in range(draw(ints(0, 3))):
+        shares = {}
+        for item in sold:
+            if draw(ints(0, 3)):
+                shares[item["id"]] = decimals(draw, "0", "50000", draw(one_of([0, 2])),
+                                              ("0", "1000", "333"))
+        amount = sum(shares.values(), Decimal(0))
+        redemptions.append({
+            "reward_id": draw(ints(1000, 1100)),
+            "points": number(draw, "0.01", "200", 2, ("1", "10", "3.34", "7")),
+            "amount": as_form(draw, amount),
+            "lines": {key: as_form(draw, value) for key, value in shares.items()},
+        })
+    original = {"lines": sold}
+    if redemptions or draw(BOOL):
+        original["redemptions"] = redemptions
+    total = sum((read_decimal(r["points"]) for r in redemptions), Decimal(0))
+    if draw(BOOL):
+        original["returned"] = as_form(draw, min(total, decimals(
+            draw, "0", "50", 2, ("0", "1", "3.33"))))
+    return original
+
+
+def original_from(sale: dict, result: dict, refunded: dict, returned) -> dict:
+    """What the caller passes with a refund: the sale's lines (qty sold, qty refunded before),
+    its redemptions (points from points.redeemed, amount and shares from the matching discounts
+    entry) and what earlier refunds gave back."""
+    lines = []
+    for entry in sale["lines"]:
+        item = {"id": entry["id"], "qty": read_decimal(entry["qty"])}
+        if refunded.get(entry["id"]):
+            item["refunded_qty"] = refunded[entry["id"]]
+        lines.append(item)
+    redemptions = []
+    points = result["points"]
+    if points is not None:
+        entries = {d["reward_id"]: d for d in result["discounts"]
+                   if d["program_id"] == points["program_id"]}
+        for redeemed in points["redeemed"]:
+            if redeemed["points"] > 0:
+                entry = entries[redeemed["reward_id"]]
+                redemptions.append({"reward_id": redeemed["reward_id"],
+                                    "points": redeemed["points"], "amount": entry["amount"],
+                                    "lines": dict(entry["lines"])})
+    return {"lines": lines, "redemptions": redemptions, "returned": returned}
+
+
+def refund_of(draw, sale: dict, remaining: dict, full: bool) -> tuple[dict, dict]:
+    """A refund of the sale (all that remains, or a part): its lines with origin_line_id, and
+    the quantity it takes per sale line."""
+    lines = []
+    taken = {}
+    for entry in sale["lines"]:
+        left = remaining[entry["id"]]
+        if left <= 0:
+            continue
+        if full:
+            qty = left
+        else:
+            choice = draw(ints(0, 3))
+            steps = int(left * 1000)
+            if choice == 0 or steps < 2:
+                continue
+            qty = left if choice == 1 else Decimal(draw(ints(1, steps - 1))) / 1000
+        parts = [qty]
+        if qty >= Decimal("0.002") and draw(ints(0, 4)) == 0:  # the same origin on two lines
+            first = Decimal(draw(ints(1, int(qty * 1000) - 1))) / 1000
+            parts = [first, qty - first]
+        for part in parts:
+            line = {key: value for key, value in entry.items() if key != "qty"}
+            line["id"] = f"R{len(lines)}" if draw(BOOL) else len(lines) + 1
+            line["qty"] = as_form(draw, -part)
+            line["origin_line_id"] = entry["id"]
+            lines.append(line)
+        taken[entry["id"]] = taken.get(entry["id"], Decimal(0)) + qty
+    if draw(ints(0, 6)) == 0 and sale["lines"]:  # a line refunded without its origin
+        line = dict(sale["lines"][0], id="free", qty=as_form(draw, Decimal("-0.5")))
+        line["origin_line_id"] = None
+        lines.append(line)
+    refund = {key: value for key, value in sale.items() if key not in ("redeem", "lines")}
+    refund.update(lines=lines, refund_of=sale["uid"])
+    return refund, taken
+
+
+@st.composite
+def sale_and_refunds(draw):
+    """A config, a sale evaluated by the legacy engine, a refund of it carrying `original` built
+    from that result, and sometimes a second refund carrying what the first took and returned."""
+    config = draw(configs())
+    sale = draw(orders(config, uid="sale", refund=False, id_styles=("int", "str", "mixed")))
+    if draw(ints(0, 4)):
+        # Mostly a sale that redeems: a card of a loyalty program with rewards (one is added
+        # when the config has none), usually in its dates, with the points to pay.
+        loyal = [p for p in config["programs"] if p["kind"] == "loyalty" and p["rewards"]]
+        if loyal:
+            program = draw(one_of(loyal))
+        else:
+            program = {"id": 77, "name": "Redeemable", "kind": "loyalty", "sequence": 3,
+                       "spend_earned": draw(BOOL),
+                       "rules": [rule(draw, 90001)], "rewards": [reward(draw, 90002, True)]}
+            config["programs"] = [p for p in config["programs"] if p["id"] != 77] + [program]
+        if draw(ints(0, 3)):
+            config["points_precision"] = draw(ints(2, 6))  # the rewards' required_points fit
+            for key in ("active", "date_from", "date_to"):
+                program.pop(key, None)
+        card = {"id": draw(ints(1, 50)), "program_id": program["id"],
+                "points": number(draw, "0", "500", 2, ("0", "100", "1000"))}
+        sale["card"] = card
+        sale["redeem"] = redemption(draw, config, card)
+    try:
+        engine = aba_legacy_engine.Engine(config)
+        result = engine.evaluate(sale)
+    except aba_legacy_engine.LoyaltyError:
+        return config, [sale]
+    sold = {entry["id"]: read_decimal(entry["qty"]) for entry in sale["lines"]}
+    remaining = dict(sold)
+    refunded: dict = {}
+    returned = Decimal(0)
+    batch = [sale]
+    for uid in ("refund1", "refund2")[: draw(ints(1, 2))]:
+        refund, taken = refund_of(draw, sale, remaining, full=draw(ints(0, 2)) == 0)
+        refund["uid"] = uid
+        refund["original"] = original_from(sale, result, refunded, returned)
+        batch.append(refund)
+        try:
+            refund_result = engine.evaluate(refund)
+        except aba_legacy_engine.LoyaltyError:
+            break
+        for line_id, qty in taken.items():
+            remaining[line_id] -= qty
+            refunded[line_id] = refunded.get(line_id, Decimal(0)) + qty
+        if refund_result["points"] is not None:
+            returned += refund_result["points"]["returned"]
     return config, batch
 
 

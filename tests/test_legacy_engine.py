@@ -77,17 +77,38 @@ def test_specific_covers_products_or_categories_and_caps_before_rounding():
     result = engine.evaluate(order(line(1, 1, 1, 10000), line(2, 2, 1, 20000, category_ids=[5]),
                                    line(3, 3, 1, 50000)))
     (discount,) = result["discounts"]
-    # 10 % of 30,000 = 3,000, capped at 2,500.4, rounded: 2,500; pro rata 833.47 -> 833, 1666.9
-    # -> 1667, sum 2,500.
+    # 10 % of 30,000 = 3,000, capped at 2,500.4, rounded: 2,500; pro rata 833.33 -> 833
+    # (remainder 1/3), 1666.67 -> 1666 (remainder 2/3): the step left goes to line 2, 1667.
     assert discount["amount"] == D(2500)
     assert discount["lines"] == {1: D(833), 2: D(1667)}
 
 
-def test_rounding_difference_goes_to_the_largest_base_first_on_ties():
+def test_largest_remainder_ties_go_to_the_line_listed_first():
     engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "100"))))
     result = engine.evaluate(order(line(1, 1, 1, 100), line(2, 2, 1, 100), line(3, 3, 1, 100)))
-    # 33.33 each -> 33; the missing 1 goes to the first of the equal largest.
+    # 100 x 100 / 300: 33 each, remainder 100 each; the step left over goes to the first line.
     assert result["discounts"][0]["lines"] == {1: D(34), 2: D(33), 3: D(33)}
+
+
+def test_largest_remainder_not_largest_base_and_never_negative():
+    engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "5"))))
+    result = engine.evaluate(order(line(1, 1, 1, 10), line(2, 2, 1, 10), line(3, 3, 1, 10),
+                                   line(4, 4, 1, 70)))
+    # 5 x base / 100: 0.5, 0.5, 0.5, 3.5 -> 0, 0, 0, 3 with remainders 50, 50, 50, 50; the two
+    # steps left go to lines 1 and 2. (v1: 1, 1, 1 and 5 - 3 = 2 to the largest line.)
+    assert result["discounts"][0]["lines"] == {1: D(1), 2: D(1), 3: D(0), 4: D(3)}
+    engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "10"))))
+    result = engine.evaluate(order(line(1, 1, 1, 14), line(2, 2, 1, 16), line(3, 3, 1, 70)))
+    # 1.4, 1.6, 7 -> 1, 1, 7 with remainders 40, 60, 0: the step left goes to line 2.
+    assert result["discounts"][0]["lines"] == {1: D(1), 2: D(2), 3: D(7)}
+
+
+def test_largest_remainder_in_steps_of_the_rounding():
+    engine = Engine(cfg(promo(1, 1, reward(11, "fixed", "0.10")), rounding="0.05"))
+    result = engine.evaluate(order(line(1, 1, 1, 1), line(2, 2, 1, 1), line(3, 3, 1, 1)))
+    # 2 steps of 0.05 over three equal lines: 0 steps each, equal remainders: lines 1 and 2.
+    assert [str(share) for share in result["discounts"][0]["lines"].values()] == [
+        "0.05", "0.05", "0.00"]
 
 
 def test_zero_base_lines_take_a_fixed_discount_on_the_first_then_clamped():
@@ -233,6 +254,68 @@ def test_redemption_of_a_program_out_of_dates_is_skipped_and_free():
     assert result["points"] is None and result["discounts"] == []
 
 
+def spend_earned_engine(basis="base", tiers=None):
+    return Engine(cfg(loyalty(10, 5, rules=[{"id": 1, "mode": "money", "amount": "0.001"}],
+                              rewards=[reward(101, "per_point", "100", required_points="1"),
+                                       reward(102, "fixed", "500", required_points="30")],
+                              spend_earned=True, points_basis=basis), tiers=tiers))
+
+
+def spend(engine, points, card_points=0, **extra):
+    return engine.evaluate(order(line(1, 1, 1, 50000),
+                                 card={"id": 1, "program_id": 10, "points": card_points},
+                                 redeem=[{"reward_id": 101, "points": points}], **extra))
+
+
+def test_spend_earned_counts_the_card_and_what_the_order_earns():
+    engine = spend_earned_engine()
+    # Earned on base: 50,000 x 0.001 = 50, whatever is redeemed; card 10: 60 available.
+    result = spend(engine, 60, card_points=10)
+    assert result["points"]["spent"] == D(60) and result["points"]["earned"] == D(50)
+    assert result["discounts"][0]["amount"] == D(6000)
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        spend(engine, "60.01", card_points=10)
+
+
+def test_spend_earned_on_paid_basis_counts_earned_after_the_redemption():
+    engine = spend_earned_engine("paid")
+    # 45 points: 4,500 off, paid 45,500 -> earned 45.50 >= 45.
+    result = spend(engine, 45)
+    assert result["points"]["earned"] == D("45.50") and result["points"]["spent"] == D(45)
+    # 46 points: 4,600 off, paid 45,400 -> earned 45.40 < 46 (it would fit on base: 50).
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        spend(engine, 46)
+    assert spend(spend_earned_engine("base"), 46)["points"]["spent"] == D(46)
+
+
+def test_spend_earned_while_pending_counts_only_the_card():
+    engine = spend_earned_engine(tiers=GOLD)
+    # No snapshot: pending, earned 0, so only the card's 5 points.
+    result = spend(engine, 5, card_points=5, partner_id=9)
+    assert result["status"] == "pending_membership" and result["points"]["spent"] == D(5)
+    with pytest.raises(InsufficientPointsError):
+        spend(engine, 6, card_points=5, partner_id=9)
+    assert spend(engine, 6, card_points=5, partner_id=9,
+                 membership=snapshot())["points"]["earned"] == D(100)  # gold x2
+
+
+def test_spend_earned_keeps_the_other_checks_first():
+    engine = spend_earned_engine()
+    with pytest.raises(OrderError, match=r"^redeem\[0\]\.points: "):
+        spend(engine, "0.5")  # below required_points: refused before anything is computed
+    with pytest.raises(OrderError, match=r"^redeem\[1\]\.points: "):
+        engine.evaluate(order(line(1, 1, 1, 50000), card={"id": 1, "program_id": 10, "points": 0},
+                              redeem=[{"reward_id": 101, "points": 1},
+                                      {"reward_id": 102, "points": 31}]))
+
+
+def test_spend_earned_is_a_strict_bool_and_ignored_on_promotions():
+    with pytest.raises(ConfigError, match=r"^programs\[0\]\.spend_earned: "):
+        Engine(cfg(loyalty(10, 5, spend_earned="yes")))
+    Engine(cfg(promo(1, 1, reward(11, "percent", "10"), spend_earned=True),
+               loyalty(10, 5, spend_earned=None)))
+
+
 # -- points and membership -----------------------------------------------------------------------
 
 def earning_engine(**extra):
@@ -251,7 +334,10 @@ def test_points_per_rule_with_conditions_on_paid_basis_and_multiplier():
     # unit: 2 x 0.5 = 1; order: qty 2.5 < 3 -> no; money: base 1350 >= 1000, paid 1350 - 135
     # = 1215 x 0.001 = 1.215; raw 2.215 x 2 = 4.43 -> 4.4 (down, 1 place).
     assert result["points"] == {"program_id": 10, "card_id": 3, "earned": D("4.4"),
-                                "spent": D(0), "tier": "gold", "multiplier": D(2)}
+                                "spent": D(0), "tier": "gold", "multiplier": D(2),
+                                "returned": D(0), "redeemed": []}
+    assert list(result["points"])[-2:] == ["returned", "redeemed"]
+    assert str(result["points"]["returned"]) == "0.0"  # points_precision 1
     assert result["status"] == "ok"
 
 
@@ -309,6 +395,225 @@ def test_evaluate_membership_highest_rank_first_listed_on_ties():
                     "valid_until": datetime(2025, 1, 11, 8, tzinfo=timezone.utc)}
     assert engine.evaluate_membership(4, 10, WHEN)["tier"] == "a"
     assert Engine(cfg()).evaluate_membership(4, 10, WHEN)["tier"] is None
+
+
+# -- refunds give back spent points (SPEC 4.12 v2) ------------------------------------------------
+
+def returns_engine(**extra):
+    return Engine(cfg(loyalty(10, 5, rules=[{"id": 1, "mode": "money", "amount": "0.001"}],
+                              rewards=[reward(101, "per_point", "100", required_points="1"),
+                                       reward(102, "fixed", "500", required_points="30"),
+                                       reward(103, "per_point", "3", required_points="1",
+                                              max_amount="10")]), **extra))
+
+
+CARD = {"id": 1, "program_id": 10, "points": 100}
+
+
+def original_of(sale: dict, result: dict, refunded=None, returned=0) -> dict:
+    """What the caller passes: the sale's lines, and per redemption its points (points.redeemed)
+    with the amount and shares of its discounts entry."""
+    refunded = refunded or {}
+    by_reward = {d["reward_id"]: d for d in result["discounts"] if d["program_id"] == 10}
+    return {
+        "lines": [{"id": ln["id"], "qty": ln["qty"], "refunded_qty": refunded.get(ln["id"], 0)}
+                  for ln in sale["lines"]],
+        "redemptions": [{"reward_id": r["reward_id"], "points": r["points"],
+                         "amount": by_reward[r["reward_id"]]["amount"],
+                         "lines": by_reward[r["reward_id"]]["lines"]}
+                        for r in result["points"]["redeemed"]],
+        "returned": returned,
+    }
+
+
+def refund(*lines, original=None, card=CARD) -> dict:
+    """Refund lines as (origin line id, qty refunded, price_unit)."""
+    return order(*[line(f"r{i}", 1, -D(qty), price, origin_line_id=origin)
+                   for i, (origin, qty, price) in enumerate(lines)],
+                 refund_of="u1", card=card, original=original)
+
+
+def two_line_sale(engine):
+    sale = order(line(1, 1, 2, 10000), line(2, 2, 1, 30000), card=CARD,
+                 redeem=[{"reward_id": 102, "points": 30}, {"reward_id": 101, "points": 25}])
+    result = engine.evaluate(sale)
+    # 101 (listed first in the program): 25 x 100 = 2,500 over 20,000 / 30,000 -> 1,000, 1,500;
+    # 102: 500 -> 200, 300. Spent 25 + 30.
+    assert result["points"]["redeemed"] == [{"reward_id": 101, "points": D(25)},
+                                            {"reward_id": 102, "points": D(30)}]
+    assert str(result["points"]["redeemed"][0]["points"]) == "25.00"
+    assert result["points"]["spent"] == D(55) and result["points"]["returned"] == D(0)
+    assert [(d["amount"], d["lines"]) for d in result["discounts"]] == [
+        (D(2500), {1: D(1000), 2: D(1500)}), (D(500), {1: D(200), 2: D(300)})]
+    return sale, result
+
+
+def test_full_refund_returns_exactly_what_was_spent():
+    engine = returns_engine()
+    sale, result = two_line_sale(engine)
+    back = engine.evaluate(refund((1, 2, 10000), (2, 1, 30000), original=original_of(sale, result)))
+    assert str(back["points"]["returned"]) == "55.00"
+    assert back["points"]["redeemed"] == [] and back["points"]["spent"] == D(0)
+    assert back["points"]["earned"] == D(-50)  # 50,000 x 0.001, as before v2
+    assert back["discounts"] == []
+
+
+def test_partial_refunds_give_back_the_share_on_the_refunded_quantities():
+    engine = returns_engine()
+    sale, result = two_line_sale(engine)
+    first = engine.evaluate(refund((1, 1, 10000), original=original_of(sale, result)))
+    # Line 1, 1 of 2 sold: 101 part 1,000 x 1/2 = 500 -> 25 x 500 / 2,500 = 5; 102 part 200 x 1/2
+    # = 100 -> 30 x 100 / 500 = 6.
+    assert first["points"]["returned"] == D(11)
+    second = engine.evaluate(refund((2, 1, 30000), (1, 1, 10000), original=original_of(
+        sale, result, refunded={1: 1}, returned=first["points"]["returned"])))
+    # Everything refunded now: back 25 + 30, less the 11 given back already.
+    assert second["points"]["returned"] == D(44)
+
+
+def test_two_partial_refunds_sum_exactly_to_what_was_spent():
+    engine = returns_engine()
+    sale = order(line(1, 1, 3, 10000), card=CARD, redeem=[{"reward_id": 101, "points": 7}])
+    result = engine.evaluate(sale)
+    assert result["discounts"][0]["lines"] == {1: D(700)}
+    first = engine.evaluate(refund((1, 1, 10000), original=original_of(sale, result)))
+    # part floor(700 x 1/3) = 233; back 7 x 233 / 700 = 2.33 (toward zero).
+    assert str(first["points"]["returned"]) == "2.33"
+    second = engine.evaluate(refund((1, 2, 10000), original=original_of(
+        sale, result, refunded={1: 1}, returned=D("2.33"))))
+    # c = 3 of 3: back 7; 7 - 2.33 = 4.67; 2.33 + 4.67 = 7.
+    assert str(second["points"]["returned"]) == "4.67"
+    # The other way round: 2 units, then 1.
+    first = engine.evaluate(refund((1, 2, 10000), original=original_of(sale, result)))
+    assert str(first["points"]["returned"]) == "4.66"  # floor(1,400 / 3) = 466 -> 4.66
+    second = engine.evaluate(refund((1, 1, 10000), original=original_of(
+        sale, result, refunded={1: 2}, returned=D("4.66"))))
+    assert str(second["points"]["returned"]) == "2.34"
+
+
+def test_per_point_redemption_gives_back_what_it_cost():
+    engine = returns_engine()
+    sale = order(line(1, 1, 2, 1000), card=CARD, redeem=[{"reward_id": 103, "points": "7.5"}])
+    result = engine.evaluate(sale)
+    # 7.5 x 3 = 22.5, capped at 10; it costs 10 / 3 -> 3.34 (up), not 7.5.
+    assert result["points"]["redeemed"] == [{"reward_id": 103, "points": D("3.34")}]
+    first = engine.evaluate(refund((1, 1, 1000), original=original_of(sale, result)))
+    # part 10 x 1/2 = 5; 3.34 x 5 / 10 = 1.67.
+    assert first["points"]["returned"] == D("1.67")
+    second = engine.evaluate(refund((1, 1, 1000), original=original_of(
+        sale, result, refunded={1: 1}, returned=D("1.67"))))
+    assert second["points"]["returned"] == D("1.67")
+
+
+def test_a_redemption_of_amount_zero_gives_back_only_with_the_last_refund():
+    engine = Engine(cfg(promo(1, 1, reward(11, "percent", "100")),
+                        loyalty(10, 5, rewards=[reward(102, "fixed", "500",
+                                                       required_points="30")])))
+    sale = order(line(1, 1, 2, 1000), card=CARD, redeem=[{"reward_id": 102, "points": 30}])
+    result = engine.evaluate(sale)
+    # The promotion took the whole base: the redemption is clamped to 0 and still costs 30.
+    assert result["discounts"][1] == {"program_id": 10, "reward_id": 102, "amount": D(0),
+                                      "lines": {1: D(0)}}
+    assert result["points"]["redeemed"] == [{"reward_id": 102, "points": D(30)}]
+    first = engine.evaluate(refund((1, 1, 1000), original=original_of(sale, result)))
+    assert first["points"]["returned"] == D(0)
+    second = engine.evaluate(refund((1, 1, 1000), original=original_of(
+        sale, result, refunded={1: 1})))
+    assert second["points"]["returned"] == D(30)
+
+
+def test_returned_without_original_or_origin_and_with_rounding_steps():
+    engine = returns_engine()
+    sale, result = two_line_sale(engine)
+    assert engine.evaluate(refund((1, 2, 10000)))["points"]["returned"] == D(0)
+    # A refund line without origin counts for nothing.
+    no_origin = refund((1, 2, 10000), original=original_of(sale, result))
+    no_origin["lines"][0]["origin_line_id"] = None
+    assert engine.evaluate(no_origin)["points"]["returned"] == D(0)
+    # No card: points is null, the original is still validated.
+    bare = refund((1, 2, 10000), original=original_of(sale, result), card=None)
+    assert engine.evaluate(bare)["points"] is None
+    bare["original"]["returned"] = 56
+    with pytest.raises(OrderError, match=r"^original\.returned: "):
+        engine.evaluate(bare)
+    # Shares are floored to the rounding (0.05) before the points; points_precision 0.
+    engine = Engine(cfg(loyalty(10, 5, rewards=[reward(101, "per_point", "0.35",
+                                                       required_points="1")]),
+                        rounding="0.05", precision=0))
+    original = {"lines": [{"id": "a", "qty": 3}], "returned": 0,
+                "redemptions": [{"reward_id": 101, "points": 7, "amount": "2.45",
+                                 "lines": {"a": "2.45"}}]}
+    # 2.45 x 1/3 = 0.8166.. -> 0.80; 7 x 0.80 / 2.45 = 2.28.. -> 2.
+    result = engine.evaluate(refund(("a", 1, 1), original=original))
+    assert str(result["points"]["returned"]) == "2"
+
+
+def original_doc(**extra) -> dict:
+    return {"lines": [{"id": 1, "qty": 2}, {"id": "b", "qty": 1, "refunded_qty": "0.5"}],
+            "redemptions": [{"reward_id": 101, "points": 10, "amount": 100,
+                             "lines": {1: 40, "b": 60}}], **extra}
+
+
+def with_original(change, lines=((1, 1, 10), ("b", "0.5", 10))) -> dict:
+    doc = refund(*lines, original=original_doc())
+    change(doc)
+    return doc
+
+
+@pytest.mark.parametrize(("doc", "path"), [
+    # In a sale.
+    (order(line(1, 1, 1, 10), original=original_doc()), "original"),
+    (order(line(1, 1, 1, 10), line(2, 1, 1, 10, origin_line_id=1)), "lines[1].origin_line_id"),
+    # Unknown keys, then each field in documented order.
+    (with_original(lambda d: d["original"].update(colour=1)), "original.colour"),
+    (with_original(lambda d: d["original"]["lines"][1].update(colour=1)),
+     "original.lines[1].colour"),
+    (with_original(lambda d: d["original"]["redemptions"][0].update(colour=1)),
+     "original.redemptions[0].colour"),
+    (with_original(lambda d: d["original"].update(lines=None)), "original.lines"),
+    (with_original(lambda d: d["original"]["lines"][1].update(id=1)), "original.lines[1].id"),
+    (with_original(lambda d: d["original"]["lines"][0].update(qty=0)), "original.lines[0].qty"),
+    (with_original(lambda d: d["original"]["lines"][1].update(refunded_qty=-1)),
+     "original.lines[1].refunded_qty"),
+    (with_original(lambda d: d["original"]["lines"][1].update(refunded_qty="1.5")),
+     "original.lines[1].refunded_qty"),
+    (with_original(lambda d: d["original"]["redemptions"][0].update(points=0)),
+     "original.redemptions[0].points"),
+    (with_original(lambda d: d["original"]["redemptions"][0].update(amount=-1)),
+     "original.redemptions[0].amount"),
+    (with_original(lambda d: d["original"]["redemptions"][0]["lines"].update({"1": 5})),
+     "original.redemptions[0].lines"),
+    (with_original(lambda d: d["original"]["redemptions"][0].update(lines={True: 40, "b": 60})),
+     "original.redemptions[0].lines"),
+    (with_original(lambda d: d["original"]["redemptions"][0]["lines"].update(b=-1)),
+     "original.redemptions[0].lines"),
+    (with_original(lambda d: d["original"].update(returned="10.01")), "original.returned"),
+    (with_original(lambda d: d["lines"][1].update(origin_line_id=2)), "lines[1].origin_line_id"),
+    (with_original(lambda d: d["lines"][0].update(origin_line_id=[1])),
+     "lines[0].origin_line_id"),
+    # Running refunded quantity of "b" (1 sold): 0.5 before, + 0.25, + 0.5 = 1.25 > 1 on the
+    # third line (the fourth, 2.5 of 2, comes later).
+    (with_original(lambda d: None, lines=((1, 2, 10), ("b", "0.25", 10), ("b", "0.5", 10),
+                                          (1, "0.5", 10))), "lines[2].qty"),
+    # Earlier checks win: a sign error before the original, the original before the origins.
+    (with_original(lambda d: (d["lines"][1].update(qty=1), d["original"].update(colour=1))),
+     "lines[1].qty"),
+    (with_original(lambda d: (d["lines"][0].update(origin_line_id=7),
+                              d["original"].update(returned=11))), "original.returned"),
+])
+def test_refund_original_errors_in_the_documented_order(doc, path):
+    with pytest.raises(OrderError) as raised:
+        returns_engine().evaluate(doc)
+    assert str(raised.value).split(": ")[0] == path
+
+
+def test_refund_original_at_the_limits_is_accepted():
+    # refunded_qty = qty, returned = Σ points, a refund line of an already refunded... exactly.
+    doc = with_original(lambda d: d["original"].update(returned=10),
+                        lines=((1, 2, 10), ("b", "0.5", 10)))
+    result = returns_engine().evaluate(doc)
+    # Everything refunded: back 10 in all, 10 already given back.
+    assert result["points"]["returned"] == D(0)
 
 
 # -- input ---------------------------------------------------------------------------------------

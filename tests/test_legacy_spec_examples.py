@@ -15,7 +15,7 @@ from _spec_examples import (
     points_program,
     promotion,
 )
-from aba_legacy_engine import Engine
+from aba_legacy_engine import Engine, InsufficientPointsError
 
 
 @pytest.mark.parametrize(("basis", "earned"), [("base", "18.00"), ("paid", "16.65")])
@@ -30,8 +30,9 @@ def test_points_on_base_and_paid(basis, earned):
     assert [line["base"] for line in result["lines"]] == [Decimal(90000), Decimal(30000)]
     assert result["points"] == {
         "program_id": 10, "card_id": 900, "earned": Decimal(earned), "spent": Decimal(0),
-        "tier": "gold", "multiplier": Decimal("1.5"),
+        "tier": "gold", "multiplier": Decimal("1.5"), "returned": Decimal(0), "redeemed": [],
     }
+    assert str(result["points"]["returned"]) == "0.00"
     assert str(result["points"]["earned"]) == earned
 
 
@@ -76,6 +77,18 @@ def test_rounding_and_allocation():
     assert [line["discount"] for line in result["lines"]] == [Decimal(1000), Decimal(2000)]
 
 
+def test_largest_remainder_allocation_v2():
+    fixed = {"id": 41, "type": "discount", "mode": "fixed", "value": "2", "applicability": "order"}
+    engine = Engine(config([promotion(4, 1, fixed)]))
+    lines = [{"id": i, "product_id": i, "qty": 1, "price_unit": 10} for i in range(1, 5)]
+    result = engine.evaluate(order("s5", lines))
+    # 0.5 each -> 0, remainders equal: the 2 steps go to the first two lines (v1: 1, 1, 1, -1).
+    assert result["discounts"][0]["lines"] == {1: Decimal(1), 2: Decimal(1), 3: Decimal(0),
+                                               4: Decimal(0)}
+    assert [line["total"] for line in result["lines"]] == [Decimal(9), Decimal(9), Decimal(10),
+                                                          Decimal(10)]
+
+
 def test_refund_takes_back_rounded_toward_zero():
     engine = Engine(config([points_program()]))
     lines = [{"id": 2, "product_id": 502, "category_ids": [8], "qty": -1, "price_unit": 30000}]
@@ -86,3 +99,33 @@ def test_refund_takes_back_rounded_toward_zero():
     assert result["totals"] == {"base": Decimal(-30000), "discount": Decimal(0),
                                 "total": Decimal(-30000)}
     assert result["discounts"] == [] and result["skipped"] == [] and result["warnings"] == []
+
+
+def spend_earned_config(spend_earned: bool) -> dict:
+    program = {
+        "id": 20, "name": "Spend as you earn", "kind": "loyalty", "sequence": 1,
+        "spend_earned": spend_earned,
+        "rules": [{"id": 200, "mode": "money", "amount": "0.001"}],
+        "rewards": [{"id": 201, "type": "discount", "mode": "per_point", "value": "100",
+                     "applicability": "order", "required_points": "1"}],
+    }
+    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
+            "programs": [program]}
+
+
+def spend_earned_order() -> dict:
+    return order("s6", [{"id": 1, "product_id": 1, "qty": 1, "price_unit": 50000}],
+                 card={"id": 901, "program_id": 20, "points": "0"},
+                 redeem=[{"reward_id": 201, "points": 20}])
+
+
+def test_spend_earned_v2():
+    result = Engine(spend_earned_config(True)).evaluate(spend_earned_order())
+    # No tiers: multiplier 1. Earned on base 50,000 x 0.001 = 50.00 = available (card 0);
+    # 20 points x 100 = 2,000 off; spent 20.00.
+    assert result["discounts"] == [{"program_id": 20, "reward_id": 201,
+                                    "amount": Decimal(2000), "lines": {1: Decimal(2000)}}]
+    assert str(result["points"]["earned"]) == "50.00"
+    assert str(result["points"]["spent"]) == "20.00"
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        Engine(spend_earned_config(False)).evaluate(spend_earned_order())

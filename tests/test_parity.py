@@ -3,7 +3,8 @@ results on generated configs and orders, and raise the same exception class nami
 on the same bad input.
 
 Example counts are sized for CI (about two minutes on 2 cores: 1,200 generated configs with up
-to 8 orders each, 720 corrupted orders, 600 corrupted configs, 240 membership requests).
+to 8 orders each, 600 sales with one or two refunds carrying their `original`, 720 corrupted
+orders, 600 corrupted configs, 240 membership requests).
 ABA_PARITY_EXAMPLES=<n> sets the main test's count to n and the others in proportion, e.g.
 ABA_PARITY_EXAMPLES=20000 for a long run.
 """
@@ -25,6 +26,8 @@ from _parity_strategies import (
     datetime_form,
     number,
     orders,
+    read_decimal,
+    sale_and_refunds,
 )
 from _spec_examples import (
     card,
@@ -132,6 +135,35 @@ def test_generated_orders_agree(native, case):
     check_orders(native, config, batch)
 
 
+@examples(0.5)
+@given(case=sale_and_refunds())
+def test_refunds_giving_back_points_agree(native, case):
+    """A sale, then one or two refunds carrying `original` built from the sale's result (SPEC
+    4.12 v2): equal results, and what the refunds give back never exceeds what the sale spent,
+    exactly that once the sale is fully refunded."""
+    config, batch = case
+    check_orders(native, config, batch)
+    engine = native.Engine(config)
+    try:
+        sale, *refunds = [engine.evaluate(item) for item in batch]
+    except native.LoyaltyError:
+        return
+    if sale["points"] is None or not refunds:
+        return
+    spent = sum((r["points"] for r in sale["points"]["redeemed"]), Decimal(0))
+    assert sale["points"]["spent"] == spent
+    returned = sum((r["points"]["returned"] for r in refunds), Decimal(0))
+    assert returned <= spent
+    taken = {}
+    for refund in batch[1:]:
+        for line in refund["lines"]:
+            if line.get("origin_line_id") is not None:
+                taken[line["origin_line_id"]] = (taken.get(line["origin_line_id"], Decimal(0))
+                                                 - read_decimal(line["qty"]))
+    if all(taken.get(line["id"]) == read_decimal(line["qty"]) for line in batch[0]["lines"]):
+        assert returned == spent
+
+
 @st.composite
 def config_and_bad_order(draw):
     config = draw(configs())
@@ -208,7 +240,34 @@ def spec_cases():
         (config([points_program()]),
          order("r1", [{"id": 2, "product_id": 502, "qty": -1, "price_unit": 30000}],
                card=card(), membership=gold_snapshot(), refund_of="s1")),
+        # v2: largest remainder, 1, 1, 0, 0.
+        (config([promotion(4, 1, {"id": 41, "type": "discount", "mode": "fixed", "value": "2",
+                                  "applicability": "order"})]),
+         order("s5", [{"id": i, "product_id": i, "qty": 1, "price_unit": 10}
+                      for i in range(1, 5)])),
+        # v2: spend_earned, 20 of the 50 points the order earns.
+        (spend_earned_config(),
+         order("s6", [{"id": 1, "product_id": 1, "qty": 1, "price_unit": 50000}],
+               card={"id": 901, "program_id": 20, "points": "0"},
+               redeem=[{"reward_id": 201, "points": 20}])),
+        # v2: a partial refund of a 3-unit line that spent 7 points on 700: 2.33 back.
+        (spend_earned_config(),
+         order("r2", [{"id": 9, "product_id": 1, "qty": -1, "price_unit": 10000,
+                       "origin_line_id": 1}],
+               card={"id": 901, "program_id": 20, "points": "0"}, refund_of="s7",
+               original={"lines": [{"id": 1, "qty": 3}],
+                         "redemptions": [{"reward_id": 201, "points": 7, "amount": 700,
+                                          "lines": {1: 700}}]})),
     ]
+
+
+def spend_earned_config():
+    program = {"id": 20, "name": "Spend as you earn", "kind": "loyalty", "sequence": 1,
+               "spend_earned": True, "rules": [{"id": 200, "mode": "money", "amount": "0.001"}],
+               "rewards": [{"id": 201, "type": "discount", "mode": "per_point", "value": "100",
+                            "applicability": "order", "required_points": "1"}]}
+    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
+            "programs": [program]}
 
 
 @pytest.mark.parametrize("case", range(len(spec_cases())))

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from decimal import Decimal as D
 
 import pytest
-from aba_loyalty_core import Engine
+from aba_loyalty_core import Engine, InsufficientPointsError
 
 ABA_POINTS = {
     "id": 10, "name": "ABA Points", "kind": "loyalty", "sequence": 10,
@@ -76,7 +76,8 @@ def test_points_on_base_with_gold_multiplier():
                                   "total": D(81000)}
     assert result["status"] == "ok"
     assert result["points"] == {"program_id": 10, "card_id": 500, "earned": D("18.00"),
-                                "spent": D(0), "tier": "gold", "multiplier": D("1.5")}
+                                "spent": D(0), "tier": "gold", "multiplier": D("1.5"),
+                                "returned": D(0), "redeemed": []}
     assert str(result["points"]["earned"]) == "18.00"
 
 
@@ -132,3 +133,35 @@ def test_same_order_twice_gives_the_same_result():
     snapshot = copy.deepcopy(sale)
     assert engine.evaluate(sale) == engine.evaluate(sale)
     assert sale == snapshot  # the input is not modified
+
+
+# -- v2 ------------------------------------------------------------------------------------------
+
+def test_v2_fixed_two_over_four_lines_by_largest_remainder():
+    engine = Engine(config(promotion(1, 1, reward(11, "fixed", "2"))))
+    result = engine.evaluate(order(*(line(i, 1, D(10)) for i in (1, 2, 3, 4))))
+    assert result["discounts"] == [{"program_id": 1, "reward_id": 11, "amount": D(2),
+                                    "lines": {1: D(1), 2: D(1), 3: D(0), 4: D(0)}}]
+    assert all(item["total"] >= 0 for item in result["lines"])
+
+
+def spend_earned_config(spend_earned: bool) -> dict:
+    program = dict(ABA_POINTS, spend_earned=spend_earned,
+                   rules=[{"id": 100, "mode": "money", "amount": D("0.001")}],
+                   rewards=[{"id": 101, "type": "discount", "mode": "per_point",
+                             "value": D(100), "applicability": "order",
+                             "required_points": D(1)}])
+    return dict(config(program), tiers=[])
+
+
+def test_v2_spend_earned_pays_a_redemption_with_this_orders_points():
+    sale = order(line(1, 1, D(50000)), redeem=[{"reward_id": 101, "points": D(20)}])
+    result = Engine(spend_earned_config(True)).evaluate(sale)
+    assert result["discounts"][0]["amount"] == D(2000)
+    assert result["points"] == {"program_id": 10, "card_id": 500, "earned": D("50.00"),
+                                "spent": D("20.00"), "tier": None, "multiplier": D(1),
+                                "returned": D(0),
+                                "redeemed": [{"reward_id": 101, "points": D("20.00")}]}
+    assert str(result["points"]["spent"]) == "20.00"
+    with pytest.raises(InsufficientPointsError, match=r"^redeem: "):
+        Engine(spend_earned_config(False)).evaluate(sale)

@@ -65,6 +65,8 @@ class ProgramConfig(TypedDict):
     date_from: NotRequired[DateInput | None]
     date_to: NotRequired[DateInput | None]
     exclusive: NotRequired[bool | None]
+    spend_earned: NotRequired[bool | None]
+    """Loyalty only (SPEC 4.9 v2): this order's earned points may pay its redemptions."""
     points_basis: NotRequired[Literal["base", "paid"] | None]
     rules: list[RuleConfig]
     rewards: list[RewardConfig]
@@ -130,6 +132,11 @@ class DiscountResult(TypedDict):
     lines: dict[int | str, Decimal]
 
 
+class RedeemedResult(TypedDict):
+    reward_id: int
+    points: Decimal
+
+
 class PointsResult(TypedDict):
     program_id: int
     card_id: int
@@ -137,6 +144,10 @@ class PointsResult(TypedDict):
     spent: Decimal
     tier: str | None
     multiplier: Decimal
+    returned: Decimal
+    """Points a refund gives back (SPEC 4.12 v2); 0 in a sale."""
+    redeemed: list[RedeemedResult]
+    """What each applied redemption spent, in application order (Σ = ``spent``)."""
 
 
 class ClampWarning(TypedDict):

@@ -1,39 +1,60 @@
 //! Allocation of a reward to its lines (SPEC.md section 4.6) and the no-over-discount clamp
 //! (section 4.7).
-use crate::error::CalcResult;
-use crate::money::{add_steps, div_round_half_up, mul_steps, sub_steps, sum_steps};
+use crate::error::{CalcError, CalcResult};
+use crate::money::{add_steps, mul_steps, sub_steps, sum_steps};
 
-/// Shares of `amount` over the `covered` lines, pro rata to base, each rounded half-up; the
-/// rounding difference goes to the covered line with the largest base (ties: the first). When
-/// the covered bases sum to 0 the whole amount goes to the first covered line.
+/// Shares of `amount` over the `covered` lines by largest remainder (SPEC.md 4.6 v2,
+/// docs/decisions.md): each line's exact share amount x base / Σ base is floored, and the
+/// steps left over go one each to the lines with the largest remainder (ties: the line listed
+/// first). When the covered bases sum to 0 the whole amount goes to the first covered line.
 ///
-/// Money is in currency steps here (see [`crate::money::MoneyRounding::round_to_steps`]):
-/// share = round(amount x base / Σ base) is then exact integer arithmetic.
+/// Money is in currency steps here (see [`crate::money::MoneyRounding::round_to_steps`]), so
+/// quotient and remainder are exact integers: no share is negative (amount and bases are not)
+/// and the shares always add up to the amount.
 pub fn allocate(amount: i128, covered: &[usize], bases: &[i128]) -> CalcResult<Vec<i128>> {
     let total_base = sum_steps(covered.iter().map(|&i| bases[i]), "allocation")?;
-    let mut shares = Vec::with_capacity(covered.len());
     if total_base == 0 {
-        shares.resize(covered.len(), 0);
-    } else {
-        for &index in covered {
-            let weighted = mul_steps(amount, bases[index], "allocation")?;
-            shares.push(div_round_half_up(weighted, total_base)?);
+        let mut shares = vec![0; covered.len()];
+        if let Some(first) = shares.first_mut() {
+            *first = amount;
         }
+        return Ok(shares);
+    }
+    let mut shares = Vec::with_capacity(covered.len());
+    let mut remainders = Vec::with_capacity(covered.len());
+    for &index in covered {
+        let weighted = mul_steps(amount, bases[index], "allocation")?;
+        // Floor, not truncation: exact for any sign (total_base is never 0 here).
+        let (quotient, remainder) = floor_div_rem(weighted, total_base)?;
+        shares.push(quotient);
+        remainders.push(remainder);
     }
     let allocated = sum_steps(shares.iter().copied(), "allocation")?;
-    let difference = sub_steps(amount, allocated, "allocation")?;
-    if difference != 0 {
-        let mut largest = 0;
-        for (position, &index) in covered.iter().enumerate() {
-            if bases[index] > bases[covered[largest]] {
-                largest = position;
-            }
-        }
-        if let Some(share) = shares.get_mut(largest) {
-            *share = add_steps(*share, difference, "allocation")?;
-        }
+    let left = sub_steps(amount, allocated, "allocation")?;
+    // Σ remainder = left x Σ base and each remainder < Σ base: fewer steps left than lines.
+    let mut by_remainder: Vec<usize> = (0..covered.len()).collect();
+    // Stable: equal remainders keep line order, so ties go to the line listed first.
+    by_remainder.sort_by(|&a, &b| remainders[b].cmp(&remainders[a]));
+    for &position in by_remainder.iter().take(usize::try_from(left).unwrap_or(0)) {
+        shares[position] = add_steps(shares[position], 1, "allocation")?;
     }
     Ok(shares)
+}
+
+/// `(floor(n / d), n - floor(n / d) x d)` with `d` != 0, remainder of the sign of `d`.
+fn floor_div_rem(numerator: i128, denominator: i128) -> CalcResult<(i128, i128)> {
+    let (quotient, remainder) = numerator
+        .checked_div_euclid(denominator)
+        .zip(numerator.checked_rem_euclid(denominator))
+        .ok_or(CalcError::Overflow {
+            path: String::new(),
+            context: "allocation",
+        })?;
+    if denominator < 0 && remainder != 0 {
+        // Euclid's remainder is never negative; floor's follows the divisor.
+        return Ok((quotient - 1, remainder + denominator));
+    }
+    Ok((quotient, remainder))
 }
 
 /// Applies the shares to the lines' running discounts, line by line in line order, removing
@@ -63,29 +84,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allocates_pro_rata_with_the_difference_to_the_largest() {
+    fn allocates_by_largest_remainder() {
+        // 3000 x 10001/30001 = 1000.03, x 20000/30001 = 1999.93: floors 1000 + 1999, the
+        // left step to the larger remainder.
         assert_eq!(
             allocate(3000, &[0, 1], &[10001, 20000]).unwrap(),
             vec![1000, 2000]
         );
-        // 100 over three equal lines: 33 each, the difference of 1 to the first.
+        // 100 over three equal lines: 33 each, equal remainders, the step to the first.
         assert_eq!(
             allocate(100, &[0, 1, 2], &[10, 10, 10]).unwrap(),
             vec![34, 33, 33]
         );
-        // Largest base wins the difference even when it is not first.
+        // 101 x 10/40 = 25.25, x 20/40 = 50.5: the largest remainder (50.5) wins the step.
         assert_eq!(
             allocate(101, &[0, 1, 2], &[10, 20, 10]).unwrap(),
             vec![25, 51, 25]
         );
-        // Only the covered lines count.
-        // 2.5 -> 3 and 7.5 -> 8 overshoot by 1, taken back from the largest.
+        // Only the covered lines count: 2.5 and 7.5, a tie of remainders, to the first.
         assert_eq!(allocate(10, &[1, 2], &[1000, 10, 30]).unwrap(), vec![3, 7]);
-        // Half-up shares may overshoot; the largest line takes the (negative) difference.
+        // SPEC 4.6 v2: fixed 2 over four equal lines gives 1, 1, 0, 0 (v1 gave -1, 1, 1, 1).
         assert_eq!(
             allocate(2, &[0, 1, 2, 3], &[1, 1, 1, 1]).unwrap(),
-            vec![-1, 1, 1, 1]
+            vec![1, 1, 0, 0]
         );
+        // The step goes to the largest remainder even when it is not the largest base:
+        // 10 x 3/7 = 4.29, 10 x 4/7 = 5.71 -> 4 + 6.
+        assert_eq!(allocate(10, &[0, 1], &[3, 4]).unwrap(), vec![4, 6]);
+        // 7 x 1/9 = 0.78, x 4/9 = 3.11, x 4/9 = 3.11: floors 0, 3, 3, the step to 0.78.
+        assert_eq!(allocate(7, &[0, 1, 2], &[1, 4, 4]).unwrap(), vec![1, 3, 3]);
+    }
+
+    #[test]
+    fn shares_are_never_negative_and_add_up() {
+        let bases = [1, 2, 3, 5, 8, 13, 0, 21, 1, 1];
+        let covered: Vec<usize> = (0..bases.len()).collect();
+        for amount in 0..200 {
+            let shares = allocate(amount, &covered, &bases).unwrap();
+            assert!(shares.iter().all(|&s| s >= 0), "{amount}: {shares:?}");
+            assert_eq!(shares.iter().sum::<i128>(), amount);
+            assert_eq!(shares[6], 0, "a zero base gets nothing");
+        }
+    }
+
+    #[test]
+    fn floor_division_rounds_down_for_every_sign() {
+        assert_eq!(floor_div_rem(7, 2).unwrap(), (3, 1));
+        assert_eq!(floor_div_rem(-7, 2).unwrap(), (-4, 1));
+        assert_eq!(floor_div_rem(7, -2).unwrap(), (-4, -1));
+        assert_eq!(floor_div_rem(-7, -2).unwrap(), (3, -1));
+        assert!(floor_div_rem(i128::MIN, -1).is_err());
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Program {
     pub date_from: Option<NaiveDate>,
     pub date_to: Option<NaiveDate>,
     pub exclusive: bool,
+    /// Loyalty only (SPEC 4.9 v2): this order's earned points may pay its redemptions.
+    pub spend_earned: bool,
     pub points_basis: PointsBasis,
     pub rules: Vec<Rule>,
     pub rewards: Vec<Reward>,
@@ -141,7 +143,7 @@ const CONFIG_KEYS: [&str; 5] = [
 const CURRENCY_KEYS: [&str; 2] = ["code", "rounding"];
 const TIER_KEYS: [&str; 4] = ["code", "rank", "multiplier", "min_spend"];
 const MEMBERSHIP_KEYS: [&str; 1] = ["validity_days"];
-const PROGRAM_KEYS: [&str; 11] = [
+const PROGRAM_KEYS: [&str; 12] = [
     "id",
     "name",
     "kind",
@@ -150,6 +152,7 @@ const PROGRAM_KEYS: [&str; 11] = [
     "date_from",
     "date_to",
     "exclusive",
+    "spend_earned",
     "points_basis",
     "rules",
     "rewards",
@@ -310,21 +313,23 @@ fn decode_program<N: Node>(
         }
     }
     let exclusive = fields.boolean_or(7, false)?;
+    // Accepted on any program, meaningful only for a loyalty program (like points_basis).
+    let spend_earned = fields.boolean_or(8, false)?;
     let points_basis = fields.choice_or(
-        8,
+        9,
         &[("base", PointsBasis::Base), ("paid", PointsBasis::Paid)],
         PointsBasis::Base,
     )?;
 
-    let rule_nodes = fields.list(9, false)?;
-    let rules_path = fields.field_path(9);
+    let rule_nodes = fields.list(10, false)?;
+    let rules_path = fields.field_path(10);
     let mut rules = Vec::with_capacity(rule_nodes.len());
     for (index, rule_node) in rule_nodes.iter().enumerate() {
         rules.push(decode_rule(rule_node, &rules_path.index(index), seen)?);
     }
 
-    let reward_nodes = fields.list(10, false)?;
-    let rewards_path = fields.field_path(10);
+    let reward_nodes = fields.list(11, false)?;
+    let rewards_path = fields.field_path(11);
     let mut rewards = Vec::with_capacity(reward_nodes.len());
     for (index, reward_node) in reward_nodes.iter().enumerate() {
         rewards.push(decode_reward(
@@ -344,6 +349,7 @@ fn decode_program<N: Node>(
         date_from,
         date_to,
         exclusive,
+        spend_earned,
         points_basis,
         rules,
         rewards,

@@ -18,16 +18,29 @@ pub enum CalcError {
     /// The order (or a membership request) is malformed, or a redemption is invalid.
     #[error("{}: {reason}", or_root(path, "order"))]
     Order { path: String, reason: Reason },
-    /// The points requested for redemption exceed the card's balance.
-    #[error("{path}: {requested} points requested but the card holds {available}")]
+    /// The points requested for redemption exceed the card's balance (plus, for a program with
+    /// `spend_earned`, the points this order earns).
+    #[error(
+        "{path}: {requested} points requested but the card holds {available}{}",
+        earned_text(earned)
+    )]
     InsufficientPoints {
         path: String,
         requested: Decimal,
+        /// The card's balance.
         available: Decimal,
+        /// What this order earns, when the program lets it be spent (`spend_earned`).
+        earned: Option<Decimal>,
     },
     /// An intermediate value left the range of exact decimal arithmetic.
     #[error("{}: arithmetic overflow in {context}", or_root(path, "order"))]
     Overflow { path: String, context: &'static str },
+}
+
+fn earned_text(earned: &Option<Decimal>) -> String {
+    earned.map_or_else(String::new, |earned| {
+        format!(" and this order earns {earned}")
+    })
 }
 
 fn or_root<'a>(path: &'a str, root: &'a str) -> &'a str {
@@ -64,10 +77,12 @@ impl CalcError {
                 path,
                 requested,
                 available,
+                earned,
             } => CalcError::InsufficientPoints {
                 path: join(path),
                 requested,
                 available,
+                earned,
             },
             CalcError::Overflow { path, context } => CalcError::Overflow {
                 path: join(path),

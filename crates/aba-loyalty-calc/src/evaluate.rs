@@ -7,8 +7,8 @@ use crate::money::{self, add_steps, sub_steps, MoneyRounding};
 use crate::order::Order;
 use crate::redemption::{self, RedemptionRequest};
 use crate::result::{
-    AppliedDiscount, ClampWarning, Evaluation, LineResult, PointsResult, SkipReason, Skipped,
-    Status, Totals,
+    AppliedDiscount, ClampWarning, Evaluation, LineResult, PointsResult, Redeemed, SkipReason,
+    Skipped, Status, Totals,
 };
 use crate::rewards::{covered_lines, reward_amount};
 use crate::rules;
@@ -27,6 +27,8 @@ struct Pass<'a> {
     skipped: Vec<Skipped>,
     /// Points spent by applied redemptions of the card's program.
     spent: Decimal,
+    /// What each of them spent, in application order.
+    redeemed: Vec<Redeemed>,
 }
 
 /// Evaluates `order` under `config`: redemption validation first, then the pass.
@@ -55,12 +57,22 @@ pub fn evaluate(config: &Config, order: &Order) -> CalcResult<Evaluation> {
         warnings: Vec::new(),
         skipped: Vec::new(),
         spent: Decimal::ZERO,
+        redeemed: Vec::new(),
     };
     // A refund gives back points on its own amounts; no promotion or redemption runs.
     if !order.is_refund() {
         pass.visit_programs(redemption.as_ref())?;
     }
-    pass.finish()
+    let evaluation = pass.finish()?;
+    if let Some(request) = redemption.filter(|r| r.spends_earned()) {
+        // SPEC 4.9 v2: the balance plus what this order earns (0 when points is null).
+        let earned = evaluation
+            .points
+            .as_ref()
+            .map_or(Decimal::ZERO, |p| p.earned);
+        request.check_balance(Some(earned))?;
+    }
+    Ok(evaluation)
 }
 
 impl Pass<'_> {
@@ -138,6 +150,10 @@ impl Pass<'_> {
                         self.config.points_precision,
                     )?;
                     self.spent = money::add(self.spent, cost, "points spent")?;
+                    self.redeemed.push(Redeemed {
+                        reward_id: reward.id,
+                        points: money::points_down(cost, self.config.points_precision),
+                    });
                 }
                 None => any_missed = true,
             }
@@ -195,7 +211,7 @@ impl Pass<'_> {
         Ok(Some(granted))
     }
 
-    fn finish(self) -> CalcResult<Evaluation> {
+    fn finish(mut self) -> CalcResult<Evaluation> {
         let (status, points) = self.points()?;
         let mut lines = Vec::with_capacity(self.bases.len());
         let (mut base_total, mut discount_total) = (0, 0);
@@ -229,7 +245,7 @@ impl Pass<'_> {
     }
 
     /// Points of the card's program when it is an eligible loyalty program (section 4.10).
-    fn points(&self) -> CalcResult<(Status, Option<PointsResult>)> {
+    fn points(&mut self) -> CalcResult<(Status, Option<PointsResult>)> {
         let Some(card) = &self.order.card else {
             return Ok((Status::Ok, None));
         };
@@ -278,6 +294,8 @@ impl Pass<'_> {
                 card_id: card.id,
                 earned,
                 spent: money::points_down(spent, precision),
+                returned: money::points_down(Decimal::ZERO, precision),
+                redeemed: std::mem::take(&mut self.redeemed),
                 tier: tier.map(|t| t.code.clone()),
                 multiplier,
             }),

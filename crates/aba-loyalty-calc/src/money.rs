@@ -104,36 +104,6 @@ impl MoneyRounding {
     }
 }
 
-/// `numerator / denominator` rounded half away from zero (`denominator` != 0).
-pub fn div_round_half_up(numerator: i128, denominator: i128) -> CalcResult<i128> {
-    // 64-bit division is several times cheaper than 128-bit, and covers every real till.
-    if let (Ok(n), Ok(d)) = (i64::try_from(numerator), i64::try_from(denominator)) {
-        if n != i64::MIN && d != 0 {
-            let (quotient, remainder) = (n / d, n % d);
-            if remainder.unsigned_abs() >= d.unsigned_abs() - remainder.unsigned_abs() {
-                let away = if (n < 0) == (d < 0) { 1 } else { -1 };
-                return Ok(i128::from(quotient + away));
-            }
-            return Ok(i128::from(quotient));
-        }
-    }
-    let quotient = numerator
-        .checked_div(denominator)
-        .ok_or_else(|| overflow("allocation"))?;
-    let remainder = numerator % denominator;
-    if remainder.unsigned_abs() >= denominator.unsigned_abs() - remainder.unsigned_abs() {
-        let away = if (numerator < 0) == (denominator < 0) {
-            1
-        } else {
-            -1
-        };
-        return quotient
-            .checked_add(away)
-            .ok_or_else(|| overflow("allocation"));
-    }
-    Ok(quotient)
-}
-
 /// Checked integer helpers for money held as steps.
 pub fn add_steps(a: i128, b: i128, context: &'static str) -> CalcResult<i128> {
     a.checked_add(b).ok_or_else(|| overflow(context))
@@ -212,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn steps_round_trip_and_divide_half_up() {
+    fn steps_round_trip() {
         let cents = MoneyRounding::new(d("0.01"));
         assert_eq!(cents.round_to_steps(d("1.005")).unwrap(), 101);
         assert_eq!(cents.from_steps(101).unwrap().to_string(), "1.01");
@@ -222,11 +192,6 @@ mod tests {
         let nickels = MoneyRounding::new(d("0.05"));
         assert_eq!(nickels.round_to_steps(d("1.024")).unwrap(), 20);
         assert_eq!(nickels.from_steps(21).unwrap().to_string(), "1.05");
-        assert_eq!(div_round_half_up(5, 2).unwrap(), 3);
-        assert_eq!(div_round_half_up(-5, 2).unwrap(), -3);
-        assert_eq!(div_round_half_up(7, 3).unwrap(), 2);
-        assert_eq!(div_round_half_up(-7, -3).unwrap(), 2);
-        assert_eq!(div_round_half_up(8, -3).unwrap(), -3);
     }
 
     #[test]

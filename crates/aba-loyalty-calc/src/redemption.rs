@@ -11,9 +11,37 @@ pub struct RedemptionRequest<'c> {
     pub program: &'c Program,
     /// (reward id, points requested), in `redeem` order.
     pub items: Vec<(i64, Decimal)>,
+    /// Σ points requested.
+    pub total: Decimal,
+    /// The card's balance.
+    pub card_points: Decimal,
 }
 
 impl RedemptionRequest<'_> {
+    /// Whether the balance check waits for the points this order earns (SPEC 4.9 v2).
+    pub fn spends_earned(&self) -> bool {
+        self.program.spend_earned
+    }
+
+    /// The balance check: Σ requested <= card.points, plus `earned` when the program has
+    /// `spend_earned` (`None` otherwise; never counted negative).
+    pub fn check_balance(&self, earned: Option<Decimal>) -> CalcResult<()> {
+        let earned = earned.map(|e| e.max(Decimal::ZERO));
+        let available = match earned {
+            Some(earned) => money::add(self.card_points, earned, "redeem")?,
+            None => self.card_points,
+        };
+        if self.total > available {
+            return Err(CalcError::InsufficientPoints {
+                path: "redeem".to_owned(),
+                requested: self.total,
+                available: self.card_points,
+                earned,
+            });
+        }
+        Ok(())
+    }
+
     pub fn points_for(&self, reward_id: i64) -> Option<Decimal> {
         self.items
             .iter()
@@ -67,14 +95,18 @@ pub fn validate<'c>(
         total = money::add(total, item.points, "redeem")?;
         items.push((item.reward_id, item.points));
     }
-    if total > card.points {
-        return Err(CalcError::InsufficientPoints {
-            path: "redeem".to_owned(),
-            requested: total,
-            available: card.points,
-        });
+    let request = RedemptionRequest {
+        program,
+        items,
+        total,
+        card_points: card.points,
+    };
+    // With spend_earned the check waits for the evaluation (the engine is pure, so checking
+    // after computing consumes nothing); otherwise nothing is computed first.
+    if !request.spends_earned() {
+        request.check_balance(None)?;
     }
-    Ok(Some(RedemptionRequest { program, items }))
+    Ok(Some(request))
 }
 
 fn check_points(config: &Config, reward: &Reward, points: Decimal) -> Result<(), &'static str> {

@@ -70,12 +70,25 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
+/// `{"reward_id", "points"}`: what one applied redemption spent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redeemed {
+    pub reward_id: i64,
+    /// With points_precision places.
+    pub points: Decimal,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointsResult {
     pub program_id: i64,
     pub card_id: i64,
     pub earned: Decimal,
     pub spent: Decimal,
+    /// Points a refund gives back (SPEC 4.12 v2); 0 in a sale.
+    pub returned: Decimal,
+    /// Each applied redemption of the card's program, in application order (Σ = spent; empty
+    /// in a refund).
+    pub redeemed: Vec<Redeemed>,
     /// The tier code of a valid snapshot (always `None` without tiers or when pending).
     pub tier: Option<String>,
     pub multiplier: Decimal,

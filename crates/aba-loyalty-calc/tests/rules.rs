@@ -5,6 +5,7 @@ use aba_loyalty_calc::value::Value;
 use aba_loyalty_calc::{CalcError, Engine};
 use chrono::NaiveDate;
 use common::*;
+use rust_decimal::Decimal;
 
 fn skipped(program_id: i64, reason: SkipReason) -> Skipped {
     Skipped { program_id, reason }
@@ -240,6 +241,71 @@ fn a_promotion_without_rewards_does_not_apply() {
     assert_eq!(result.skipped, vec![skipped(1, SkipReason::Rules)]);
 }
 
+// -- 4.6 allocation by largest remainder (v2) -----------------------------------------------------
+
+#[test]
+fn largest_remainder_ties_go_to_the_first_line() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "10", "order"))]);
+    let lines = vec![
+        line(1, "1", "100", "0"),
+        line(2, "1", "100", "0"),
+        line(3, "1", "100", "0"),
+    ];
+    let result = run(&config, &sale(lines)).unwrap();
+    // 3.33 each: floors 3, 3, 3 with equal remainders; the one step left to the first line.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("4")), (1, d("3")), (2, d("3"))]
+    );
+}
+
+#[test]
+fn the_left_steps_go_to_the_largest_remainders_not_the_largest_bases() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "10", "order"))]);
+    let lines = vec![
+        line(1, "1", "10", "0"),
+        line(2, "1", "40", "0"),
+        line(3, "1", "40", "0"),
+    ];
+    let result = run(&config, &sale(lines)).unwrap();
+    // 10 x 10/90 = 1.11, x 40/90 = 4.44 twice: floors 1, 4, 4, one step left; remainders
+    // 0.11, 0.44, 0.44: to line 2, the first of the two largest.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("1")), (1, d("5")), (2, d("4"))]
+    );
+}
+
+#[test]
+fn shares_are_never_negative_and_add_up_to_the_amount() {
+    // v1 gave the largest line the (negative) rounding difference: 3 over five equal lines at
+    // rounding 1 was 1, 1, 1, 1, -1.
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "3", "order"))]);
+    let lines = (1..=5).map(|i| line(i, "1", "7", "0")).collect();
+    let result = run(&config, &sale(lines)).unwrap();
+    let shares: Vec<_> = result.discounts[0].lines.iter().map(|(_, s)| *s).collect();
+    assert_eq!(shares, vec![d("1"), d("1"), d("1"), d("0"), d("0")]);
+    assert!(result.lines.iter().all(|l| l.total >= d("0")));
+    assert_eq!(result.totals.discount, d("3"));
+}
+
+#[test]
+fn largest_remainder_in_cents() {
+    let mut cents = config(vec![promotion(1, 1, reward(11, "fixed", "0.05", "order"))]);
+    cents.set(
+        "currency",
+        Value::map([("code", s("EUR")), ("rounding", s("0.01"))]),
+    );
+    let lines = vec![line(1, "1", "1.00", "0"), line(2, "1", "2.00", "0")];
+    let result = run(&cents, &sale(lines)).unwrap();
+    // 0.05 x 1/3 = 0.0166, x 2/3 = 0.0333: floors 0.01 + 0.03, the step to the larger
+    // remainder 0.0066 (line 1) against 0.0033.
+    assert_eq!(
+        result.discounts[0].lines,
+        vec![(0, d("0.02")), (1, d("0.03"))]
+    );
+}
+
 // -- 4.7 clamp ------------------------------------------------------------------------------------
 
 #[test]
@@ -393,9 +459,10 @@ fn redemption_errors() {
         Err(CalcError::InsufficientPoints {
             requested,
             available,
+            earned,
             ..
         }) => {
-            assert_eq!((requested, available), (d("10.5"), d("10")));
+            assert_eq!((requested, available, earned), (d("10.5"), d("10"), None));
         }
         other => panic!("expected InsufficientPoints, got {other:?}"),
     }
@@ -446,6 +513,144 @@ fn a_requested_reward_that_does_not_apply_is_skipped_once() {
     let result = run(&config, &redeeming("100", vec![(101, "1"), (102, "1")])).unwrap();
     assert_eq!(result.skipped, vec![skipped(10, SkipReason::Rules)]);
     assert_eq!(result.points.unwrap().spent, d("0.00"));
+}
+
+#[test]
+fn redeemed_lists_what_each_applied_redemption_spent_in_application_order() {
+    let result = run(
+        &redemption_config(),
+        &redeeming("100", vec![(103, "10"), (102, "7")]),
+    )
+    .unwrap();
+    let points = result.points.unwrap();
+    let redeemed: Vec<_> = points
+        .redeemed
+        .iter()
+        .map(|r| (r.reward_id, r.points.to_string()))
+        .collect();
+    // Program order: 102 (7 x 100 capped at 250 -> 2.50 points), then 103 (fixed, 10).
+    assert_eq!(
+        redeemed,
+        vec![(102, "2.50".to_owned()), (103, "10.00".to_owned())]
+    );
+    assert_eq!(points.spent, d("12.50"));
+    assert_eq!(points.returned.to_string(), "0.00");
+}
+
+// -- 4.9 v2 spend_earned ----------------------------------------------------------------------
+
+fn one_line_sale(card_points: &str, redeem_points: &str) -> Value {
+    redeeming_order(
+        card_points,
+        vec![line(1, "1", "50000", "0")],
+        vec![(101, redeem_points)],
+    )
+}
+
+fn insufficient(config: &Value, order: &Value) -> (Decimal, Decimal, Option<Decimal>) {
+    match run(config, order) {
+        Err(CalcError::InsufficientPoints {
+            path,
+            requested,
+            available,
+            earned,
+        }) => {
+            assert_eq!(path, "redeem");
+            (requested, available, earned)
+        }
+        other => panic!("expected InsufficientPoints, got {other:?}"),
+    }
+}
+
+#[test]
+fn spend_earned_with_points_basis_paid_counts_earned_after_the_redemption() {
+    let mut config = spend_earned_config(true);
+    config
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("points_basis", s("paid"));
+    // 45 points -> 4,500 off: earned on 45,500 paid = 45.50 >= 45.
+    let result = run(&config, &one_line_sale("0", "45")).unwrap();
+    let points = result.points.unwrap();
+    assert_eq!((points.earned, points.spent), (d("45.50"), d("45.00")));
+    // 46 points -> 4,600 off: earned on 45,400 = 45.40 < 46 (on base it would be 50).
+    assert_eq!(
+        insufficient(&config, &one_line_sale("0", "46")),
+        (d("46"), d("0"), Some(d("45.40")))
+    );
+    // The card's balance and the earned points add up: 0.60 + 45.40 = 46.
+    assert!(run(&config, &one_line_sale("0.6", "46")).is_ok());
+}
+
+#[test]
+fn a_redemption_that_does_not_fit_even_with_earned_points() {
+    let config = spend_earned_config(true);
+    // 10 held + 50.00 earned = 60 < 61.
+    assert_eq!(
+        insufficient(&config, &one_line_sale("10", "61")),
+        (d("61"), d("10"), Some(d("50.00")))
+    );
+    let message = run(&config, &one_line_sale("10", "61"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "redeem: 61 points requested but the card holds 10 and this order earns 50.00"
+    );
+    assert!(run(&config, &one_line_sale("10", "60")).is_ok());
+}
+
+#[test]
+fn spend_earned_counts_nothing_while_pending_or_out_of_date() {
+    // With tiers and no valid snapshot the order earns 0 (pending): only the card counts.
+    let mut pending = spend_earned_config(true);
+    pending.set("tiers", config(vec![]).get_mut("tiers").unwrap().clone());
+    let mut order = one_line_sale("5", "20");
+    order.set("membership", Value::Null);
+    assert_eq!(
+        insufficient(&pending, &order),
+        (d("20"), d("5"), Some(d("0.00")))
+    );
+    // An out-of-date program still validates and is skipped; points is null, earned 0.
+    let mut expired = spend_earned_config(true);
+    expired
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("date_to", s("2024-01-01"));
+    assert_eq!(
+        insufficient(&expired, &one_line_sale("5", "20")),
+        (d("20"), d("5"), Some(d("0")))
+    );
+    assert!(run(&expired, &one_line_sale("20", "20"))
+        .unwrap()
+        .points
+        .is_none());
+}
+
+#[test]
+fn spend_earned_keeps_the_validation_order_and_is_accepted_on_promotions() {
+    let config = spend_earned_config(true);
+    // Item errors still come before the (deferred) balance check.
+    let bad = redeeming_order("0", vec![line(1, "1", "50000", "0")], vec![(101, "0.001")]);
+    assert!(order_error(&config, &bad).starts_with("redeem[0].points:"));
+    let promo = with(
+        promotion(1, 1, reward(11, "fixed", "1", "order")),
+        "spend_earned",
+        Value::Bool(true),
+    );
+    assert!(Engine::new(&&common::config(vec![promo])).is_ok());
+    let mut not_bool = spend_earned_config(true);
+    not_bool
+        .get_mut("programs")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("spend_earned", s("yes"));
+    assert!(config_error(&not_bool).starts_with("programs[0].spend_earned:"));
 }
 
 // -- 4.10 points --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! SPEC.md section 6, the worked examples (IDR, rounding 1, points_precision 2).
 mod common;
-use aba_loyalty_calc::result::{ClampWarning, Status};
+use aba_loyalty_calc::result::{ClampWarning, Redeemed, Status};
 use aba_loyalty_calc::value::Value;
+use aba_loyalty_calc::CalcError;
 use common::*;
 
 fn first_order_lines() -> Vec<Value> {
@@ -87,4 +88,49 @@ fn refund_takes_back_points_rounded_toward_zero() {
     assert_eq!(points.spent, d("0"));
     assert!(result.discounts.is_empty() && result.skipped.is_empty() && result.warnings.is_empty());
     assert_eq!(result.totals.total, d("-30000"));
+}
+
+#[test]
+fn v2_fixed_two_over_four_lines_by_largest_remainder() {
+    let config = config(vec![promotion(1, 1, reward(11, "fixed", "2", "order"))]);
+    let lines = (1..=4).map(|i| line(i, "1", "10", "0")).collect();
+    let result = run(&config, &order(lines)).unwrap();
+    let discount = &result.discounts[0];
+    assert_eq!(discount.amount, d("2"));
+    assert_eq!(
+        discount.lines,
+        vec![(0, d("1")), (1, d("1")), (2, d("0")), (3, d("0"))]
+    );
+}
+
+#[test]
+fn v2_spend_earned_pays_a_redemption_with_this_orders_points() {
+    let order = redeeming_order("0", vec![line(1, "1", "50000", "0")], vec![(101, "20")]);
+    let result = run(&spend_earned_config(true), &order).unwrap();
+    assert_eq!(result.discounts[0].amount, d("2000"));
+    let points = result.points.unwrap();
+    // Earned on base (points_basis "base"): 50,000 x 0.001 = 50.00; available 0 + 50.00.
+    assert_eq!(points.earned.to_string(), "50.00");
+    assert_eq!(points.spent.to_string(), "20.00");
+    assert_eq!(
+        points.redeemed,
+        vec![Redeemed {
+            reward_id: 101,
+            points: d("20.00")
+        }]
+    );
+    assert_eq!(points.returned.to_string(), "0.00");
+    // Without spend_earned the card's 0 points are all there is.
+    match run(&spend_earned_config(false), &order) {
+        Err(CalcError::InsufficientPoints {
+            path,
+            requested,
+            available,
+            earned,
+        }) => {
+            assert_eq!(path, "redeem");
+            assert_eq!((requested, available, earned), (d("20"), d("0"), None));
+        }
+        other => panic!("expected InsufficientPoints, got {other:?}"),
+    }
 }

@@ -157,3 +157,41 @@ pub fn order_error(config: &Value, order: &Value) -> String {
         other => panic!("expected an OrderError, got {other:?}"),
     }
 }
+
+/// SPEC section 6 (v2): no tiers; program 10 earns 1 point per 1,000 IDR, reward 101 gives
+/// 100 IDR per point; `spend_earned` as given.
+pub fn spend_earned_config(spend_earned: bool) -> Value {
+    let mut program = loyalty_program(vec![{
+        let mut per_point = reward(101, "per_point", "100", "order");
+        per_point.set("required_points", dec("1"));
+        per_point
+    }]);
+    program.set(
+        "rules",
+        Value::list([Value::map([
+            ("id", Value::Int(100)),
+            ("mode", s("money")),
+            ("amount", dec("0.001")),
+        ])]),
+    );
+    program.set("spend_earned", Value::Bool(spend_earned));
+    let mut config = config(vec![program]);
+    config.set("tiers", Value::list([]));
+    config
+}
+
+/// A sale of `lines` by card 500 holding `points`, redeeming `(reward id, points)`.
+pub fn redeeming_order(points: &str, lines: Vec<Value>, items: Vec<(i64, &str)>) -> Value {
+    let mut order = order(lines);
+    order.set("card", card(points));
+    order.set(
+        "redeem",
+        Value::List(
+            items
+                .into_iter()
+                .map(|(id, p)| Value::map([("reward_id", Value::Int(id)), ("points", dec(p))]))
+                .collect(),
+        ),
+    );
+    order
+}

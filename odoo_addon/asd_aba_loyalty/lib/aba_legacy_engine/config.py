@@ -17,7 +17,7 @@ _TIER_KEYS = frozenset({"code", "rank", "multiplier", "min_spend"})
 _MEMBERSHIP_KEYS = frozenset({"validity_days"})
 _PROGRAM_KEYS = frozenset({
     "id", "name", "kind", "sequence", "active", "date_from", "date_to", "exclusive",
-    "points_basis", "rules", "rewards",
+    "spend_earned", "points_basis", "rules", "rewards",
 })
 _RULE_KEYS = frozenset({
     "id", "mode", "amount", "product_ids", "category_ids", "min_qty", "min_amount",
@@ -112,6 +112,8 @@ def _decode_program(raw: Any, path: str, ids: _Ids) -> Program:
     if date_from is not None and date_to is not None and date_from > date_to:
         raise E(f"{path}.date_to: must not be before date_from")
     exclusive = f.opt_bool(program, "exclusive", path, E, False)
+    # Any program may carry it; only a loyalty program's is read (as points_basis).
+    spend_earned = f.opt_bool(program, "spend_earned", path, E, False)
     points_basis = f.choice(program, "points_basis", path, E, ("base", "paid"), "base")
 
     if program.get("rules") is None:
@@ -127,7 +129,7 @@ def _decode_program(raw: Any, path: str, ids: _Ids) -> Program:
         for i, entry in enumerate(f.sequence(program["rewards"], f"{path}.rewards", E))
     ]
     return Program(program_id, name, kind, sequence, active, date_from, date_to, exclusive,
-                   points_basis, rules, rewards)
+                   spend_earned, points_basis, rules, rewards)
 
 
 def _decode_rule(raw: Any, path: str, ids: _Ids) -> Rule:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .model import Line, Reward
-from .numbers import HUNDRED, ZERO, MoneyRounding
+from .numbers import CONTEXT, HUNDRED, ZERO, MoneyRounding
 
 
 def covered_lines(reward: Reward, lines: list[Line]) -> list[Line]:
@@ -41,19 +41,29 @@ def reward_amount(reward: Reward, covered: list[Line], points: Decimal | None,
 
 
 def allocate(amount: Decimal, covered: list[Line], money: MoneyRounding) -> list[Decimal]:
-    """Shares pro rata to base, each rounded half-up; the difference to the largest base."""
-    largest = covered[0]
-    for line in covered:
-        if line.base > largest.base:
-            largest = line
+    """Largest remainder (SPEC 4.6 v2), in currency steps: each line's share is first
+    floor(amount x base / Σ base) steps, exactly (integer quotient and remainder); the steps left
+    over go one each to the lines with the largest remainder (ties: the line listed first). Every
+    share is >= 0 and the shares add up to the amount. Σ base 0: all of it to the first line."""
+    step = money.step
+    steps = CONTEXT.divide(amount, step)  # a whole number: amount is rounded to a step
     total_base = sum((line.base for line in covered), ZERO)
     if total_base == 0:
-        shares = [money.zero] * len(covered)
+        units = [steps] + [ZERO] * (len(covered) - 1)
     else:
-        shares = [money.ratio(amount * line.base, total_base) for line in covered]
-    position = covered.index(largest)
-    shares[position] = shares[position] + (amount - sum(shares, ZERO))
-    return shares
+        units = []
+        remainders = []
+        for line in covered:
+            weighted = steps * line.base
+            # Bases and amounts are >= 0 here (a sale), so // and % are floor and its remainder.
+            units.append(weighted // total_base)
+            remainders.append(weighted % total_base)
+        left = int(steps - sum(units, ZERO))
+        # Stable sort: equal remainders keep line order, so ties go to the line listed first.
+        ranked = sorted(range(len(covered)), key=lambda position: -remainders[position])
+        for position in ranked[:left]:
+            units[position] += 1
+    return [money.from_steps(count) for count in units]
 
 
 def clamp(shares: list[Decimal], covered: list[Line], line_discount: list[Decimal]) -> Decimal:

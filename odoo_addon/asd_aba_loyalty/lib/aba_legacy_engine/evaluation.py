@@ -9,7 +9,8 @@ from .discounts import allocate, clamp, covered_lines, reward_amount
 from .earning import membership_tier, raw_points
 from .model import Config, Order, Program, Reward
 from .numbers import HUNDRED, ZERO
-from .redemption import validate_redemption
+from .redemption import check_balance, validate_redemption
+from .returns import points_returned
 
 ENGINE = "legacy"
 
@@ -69,6 +70,7 @@ def evaluate_order(config: Config, order: Order) -> dict:
     refund = order.is_refund
     card = order.card
     spent = ZERO
+    redeemed: list[dict] = []  # what each applied redemption spent, in application order
     stopped = False  # an exclusive promotion applied
     for program in config.programs:
         eligible = program.eligible_on(day)
@@ -105,15 +107,25 @@ def evaluate_order(config: Config, order: Order) -> dict:
                     granted = state.apply(program, reward, points)
                     if granted is None:
                         all_applied = False
-                    elif reward.mode == "per_point":
-                        if granted != 0:
-                            spent += config.points.up(granted / reward.value)
+                        continue
+                    if reward.mode == "per_point":
+                        cost = config.points.up(granted / reward.value)
                     else:
-                        spent += points
+                        cost = config.points.down(points)  # exactly required_points
+                    spent += cost
+                    redeemed.append({"reward_id": reward.id, "points": cost})
                 if not all_applied:
                     state.skip(program, "rules")
 
-    return _result(config, order, state, _points(config, order, state, spent))
+    points = _points(config, order, state, spent, redeemed)
+    if requested:
+        program = config.loyalty_programs[card.program_id]
+        if program.spend_earned:
+            # This order's own earned points count too (0 while pending or out of dates).
+            block = points[1]
+            earned = block["earned"] if block is not None else ZERO
+            check_balance(requested, card.points, max(earned, ZERO))
+    return _result(config, order, state, points)
 
 
 def _rules_hold(program: Program, order: Order) -> bool:
@@ -130,7 +142,8 @@ def _rules_hold(program: Program, order: Order) -> bool:
     return True
 
 
-def _points(config: Config, order: Order, state: _Pass, spent: Decimal) -> tuple[str, dict | None]:
+def _points(config: Config, order: Order, state: _Pass, spent: Decimal,
+            redeemed: list[dict]) -> tuple[str, dict | None]:
     card = order.card
     if card is None:
         return "ok", None
@@ -151,6 +164,8 @@ def _points(config: Config, order: Order, state: _Pass, spent: Decimal) -> tuple
         "spent": rounding.down(spent),
         "tier": tier,
         "multiplier": multiplier,
+        "returned": points_returned(config, order),
+        "redeemed": redeemed,
     }
 
 

@@ -65,10 +65,11 @@ class Program:
         "rewards",
         "rules",
         "sequence",
+        "spend_earned",
     )
 
     def __init__(self, id, name, kind, sequence, active, date_from, date_to, exclusive,
-                 points_basis, rules, rewards):
+                 spend_earned, points_basis, rules, rewards):
         self.id = id
         self.name = name
         self.kind = kind
@@ -77,6 +78,7 @@ class Program:
         self.date_from = date_from
         self.date_to = date_to
         self.exclusive = exclusive
+        self.spend_earned = spend_earned
         self.points_basis = points_basis
         self.rules = rules
         self.rewards = rewards
@@ -138,6 +140,7 @@ class Line:
         "id",
         "index",
         "manual",
+        "origin",
         "price_unit",
         "product_id",
         "qty",
@@ -153,6 +156,7 @@ class Line:
         self.discount = discount
         self.base = None
         self.manual = None
+        self.origin = None  # origin_line_id: the sale line a refund line refunds
 
 
 class Card:
@@ -181,9 +185,11 @@ class Order:
         "date_order",
         "lines",
         "membership",
+        "original",
         "partner_id",
         "redeem",
         "refund_of",
+        "refunded",
         "uid",
     )
 
@@ -196,7 +202,38 @@ class Order:
         self.lines = lines
         self.redeem = redeem  # [(reward_id, points)] in the order given
         self.refund_of = refund_of
+        self.original: Original | None = None  # the refunded sale (v2), refunds only
+        self.refunded: dict = {}  # original line id -> qty refunded with this refund included
 
     @property
     def is_refund(self) -> bool:
         return self.refund_of is not None
+
+
+class OriginalLine:
+    __slots__ = ("qty", "refunded_qty")
+
+    def __init__(self, qty: Decimal, refunded_qty: Decimal) -> None:
+        self.qty = qty
+        self.refunded_qty = refunded_qty
+
+
+class OriginalRedemption:
+    __slots__ = ("amount", "lines", "points", "reward_id")
+
+    def __init__(self, reward_id: int, points: Decimal, amount: Decimal, lines: dict) -> None:
+        self.reward_id = reward_id
+        self.points = points
+        self.amount = amount
+        self.lines = lines  # original line id -> its share of the discount
+
+
+class Original:
+    """The sale a refund refunds (`original`, SPEC 4.12 v2): lines by id, redemptions, returned."""
+
+    __slots__ = ("lines", "redemptions", "returned")
+
+    def __init__(self, lines: dict, redemptions: list, returned: Decimal) -> None:
+        self.lines = lines  # id -> OriginalLine, in the order given
+        self.redemptions = redemptions
+        self.returned = returned

@@ -142,9 +142,14 @@ class MoneyRounding:
                 self.quantum, ROUND_HALF_UP, CONTEXT)
         return unsigned_zero(rounded)
 
-    def ratio(self, numerator: Decimal, denominator: Decimal) -> Decimal:
-        """numerator / denominator rounded like money: one division, the last operation."""
-        return self(CONTEXT.divide(numerator, denominator))
+    def from_steps(self, steps: Decimal) -> Decimal:
+        """A whole number of rounding steps as money (at the rounding's scale)."""
+        return unsigned_zero(CONTEXT.multiply(steps, self.step).quantize(
+            self.quantum, ROUND_HALF_UP, CONTEXT))
+
+    def floor(self, amount: Decimal) -> Decimal:
+        """Rounded toward zero to a multiple of the rounding, exactly (integer division)."""
+        return self.from_steps(CONTEXT.divide_int(amount, self.step))
 
     @property
     def zero(self) -> Decimal:

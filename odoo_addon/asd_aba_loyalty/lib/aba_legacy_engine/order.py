@@ -7,18 +7,32 @@ from typing import Any
 
 from . import fields as f
 from .errors import OrderError
-from .model import Card, Line, Order, Snapshot
+from .model import (
+    Card,
+    Line,
+    Order,
+    Original,
+    OriginalLine,
+    OriginalRedemption,
+    Snapshot,
+)
 from .numbers import HUNDRED, ZERO
 
 E = OrderError
 
 _ORDER_KEYS = frozenset({
     "uid", "date_order", "partner_id", "card", "membership", "lines", "redeem", "refund_of",
+    "original",
 })
 _CARD_KEYS = frozenset({"id", "program_id", "points"})
 _SNAPSHOT_KEYS = frozenset({"partner_id", "tier", "evaluated_at", "valid_until"})
-_LINE_KEYS = frozenset({"id", "product_id", "category_ids", "qty", "price_unit", "discount"})
+_LINE_KEYS = frozenset({
+    "id", "product_id", "category_ids", "qty", "price_unit", "discount", "origin_line_id",
+})
 _REDEEM_KEYS = frozenset({"reward_id", "points"})
+_ORIGINAL_KEYS = frozenset({"lines", "redemptions", "returned"})
+_ORIGINAL_LINE_KEYS = frozenset({"id", "qty", "refunded_qty"})
+_REDEMPTION_KEYS = frozenset({"reward_id", "points", "amount", "lines"})
 
 
 def decode_order(raw: Any) -> Order:
@@ -41,6 +55,8 @@ def decode_order(raw: Any) -> Order:
 
     decoded = Order(uid, date_order, partner_id, card, membership, lines, redeem, refund_of)
     _check_signs(decoded)
+    # v2 (SPEC 4.12): the refunded sale, checked after everything above.
+    _decode_refund_links(decoded, order.get("original"))
     return decoded
 
 
@@ -72,16 +88,7 @@ def _decode_snapshot(raw: Any) -> Snapshot | None:
 def _decode_line(raw: Any, index: int) -> Line:
     path = f.item("lines", index)
     line = f.mapping(raw, path, E, _LINE_KEYS)
-    line_id = line.get("id")
-    if line_id is None:
-        raise E(f"{path}.id: required")
-    if isinstance(line_id, str):
-        if not line_id:
-            raise E(f"{path}.id: must not be empty")
-    elif f.is_int(line_id):
-        f.as_int(line_id, f"{path}.id", E)  # 64-bit range, as every id
-    else:
-        raise E(f"{path}.id: must be an int or a str, not {type(line_id).__name__}")
+    line_id = _line_id(line.get("id"), f"{path}.id")
     product_id = f.req_int(line, "product_id", path, E)
     category_ids = f.int_list(line, "category_ids", path, E)
     qty = f.req_decimal(line, "qty", path, E)
@@ -91,7 +98,9 @@ def _decode_line(raw: Any, index: int) -> Line:
     discount = f.opt_decimal(line, "discount", path, E, ZERO)
     if not ZERO <= discount <= HUNDRED:
         raise E(f"{path}.discount: must be in [0, 100]")
-    return Line(index, line_id, product_id, category_ids, qty, price_unit, discount)
+    decoded = Line(index, line_id, product_id, category_ids, qty, price_unit, discount)
+    decoded.origin = line.get("origin_line_id")  # read after the order's own checks
+    return decoded
 
 
 def _decode_redeem(raw: Any) -> list[tuple[int, Any]]:
@@ -118,3 +127,108 @@ def _check_signs(order: Order) -> None:
             raise E(f"lines[{line.index}].qty: must be > 0 in a sale")
     if refund and order.redeem:
         raise E("redeem: must be empty in a refund")
+
+
+def _line_id(value: Any, path: str) -> int | str:
+    """A line id: an int (64-bit, never a bool) or a non-empty str."""
+    if value is None:
+        raise E(f"{path}: required")
+    if isinstance(value, str):
+        if not value:
+            raise E(f"{path}: must not be empty")
+        return value
+    if f.is_int(value):
+        return f.as_int(value, path, E)  # 64-bit range, as every id
+    raise E(f"{path}: must be an int or a str, not {type(value).__name__}")
+
+
+def _decode_refund_links(order: Order, raw: Any) -> None:
+    """`original` and the lines' `origin_line_id` (docs/decisions.md, v2 4.12), in the documented
+    order: only in a refund; then the original's fields; then each line's origin; then the
+    quantities refunded so far against the quantities sold."""
+    if not order.is_refund:
+        if raw is not None:
+            raise E("original: only in a refund")
+        for line in order.lines:
+            if line.origin is not None:
+                raise E(f"lines[{line.index}].origin_line_id: only in a refund")
+        return
+    original = _decode_original(raw) if raw is not None else None
+    for line in order.lines:
+        if line.origin is None:
+            continue
+        path = f"lines[{line.index}].origin_line_id"
+        line.origin = _line_id(line.origin, path)
+        if original is not None and line.origin not in original.lines:
+            raise E(f"{path}: {line.origin!r} is not a line of the original order")
+    if original is None:
+        return
+    running = {line_id: entry.refunded_qty for line_id, entry in original.lines.items()}
+    for line in order.lines:
+        if line.origin is None:
+            continue
+        running[line.origin] += -line.qty
+        if running[line.origin] > original.lines[line.origin].qty:
+            raise E(f"lines[{line.index}].qty: refunds more than was sold")
+    order.original = original
+    order.refunded = running
+
+
+def _decode_original(raw: Any) -> Original:
+    original = f.mapping(raw, "original", E, _ORIGINAL_KEYS)
+    if original.get("lines") is None:
+        raise E("original.lines: required")
+    lines: dict = {}
+    for i, entry in enumerate(f.sequence(original["lines"], "original.lines", E)):
+        path = f.item("original.lines", i)
+        item = f.mapping(entry, path, E, _ORIGINAL_LINE_KEYS)
+        line_id = _line_id(item.get("id"), f"{path}.id")
+        if line_id in lines:
+            raise E(f"{path}.id: duplicate line id {line_id!r}")
+        qty = f.req_decimal(item, "qty", path, E)
+        if qty <= 0:
+            raise E(f"{path}.qty: must be > 0")
+        refunded_qty = f.opt_decimal(item, "refunded_qty", path, E, ZERO)
+        if refunded_qty < 0:
+            raise E(f"{path}.refunded_qty: must be >= 0")
+        if refunded_qty > qty:
+            raise E(f"{path}.refunded_qty: must not exceed qty")
+        lines[line_id] = OriginalLine(qty, refunded_qty)
+    redemptions = []
+    raw_redemptions = original.get("redemptions")
+    if raw_redemptions is not None:
+        for i, entry in enumerate(f.sequence(raw_redemptions, "original.redemptions", E)):
+            redemptions.append(_decode_redemption(entry, f.item("original.redemptions", i), lines))
+    returned = f.opt_decimal(original, "returned", "original", E, ZERO)
+    if returned < 0:
+        raise E("original.returned: must be >= 0")
+    if returned > sum((redemption.points for redemption in redemptions), ZERO):
+        raise E("original.returned: more than the redemptions spent")
+    return Original(lines, redemptions, returned)
+
+
+def _decode_redemption(raw: Any, path: str, lines: dict) -> OriginalRedemption:
+    item = f.mapping(raw, path, E, _REDEMPTION_KEYS)
+    reward_id = f.req_int(item, "reward_id", path, E)
+    points = f.req_decimal(item, "points", path, E)
+    if points <= 0:
+        raise E(f"{path}.points: must be > 0")
+    amount = f.req_decimal(item, "amount", path, E)
+    if amount < 0:
+        raise E(f"{path}.amount: must be >= 0")
+    # Every fault of the line map (its type, a key, a share) is named by the map's path.
+    map_path = f"{path}.lines"
+    if item.get("lines") is None:
+        raise E(f"{map_path}: required")
+    shares = item["lines"]
+    if not isinstance(shares, dict):
+        raise E(f"{map_path}: must be a dict, not {type(shares).__name__}")
+    decoded = {}
+    for key, value in shares.items():
+        if not (isinstance(key, str) or f.is_int(key)) or key not in lines:
+            raise E(f"{map_path}: {key!r} is not a line of the original order")
+        share = f.as_decimal(value, map_path, E)
+        if share < 0:
+            raise E(f"{map_path}: the share of {key!r} must be >= 0")
+        decoded[key] = share
+    return OriginalRedemption(reward_id, points, amount, decoded)

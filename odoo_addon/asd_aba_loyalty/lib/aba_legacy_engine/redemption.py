@@ -1,4 +1,5 @@
-"""Redemption validation (SPEC.md 4.9): done before anything is computed or consumed."""
+"""Redemption validation (SPEC.md 4.9): done before anything is computed or consumed; with
+`spend_earned` the balance check alone waits for the points the order earns."""
 
 from __future__ import annotations
 
@@ -43,9 +44,18 @@ def validate_redemption(config: Config, order: Order) -> dict[int, Decimal]:
                 f"{reward.required_points} points, not {points}"
             )
         requested[reward_id] = points
-    total = sum(requested.values(), ZERO)
-    if total > card.points:
-        raise InsufficientPointsError(
-            f"redeem: {total} points requested, card balance is {card.points}"
-        )
+    if not program.spend_earned:
+        check_balance(requested, card.points)
     return requested
+
+
+def check_balance(requested: dict[int, Decimal], available: Decimal,
+                  earned: Decimal = ZERO) -> None:
+    """Σ points requested <= the points available: card.points, plus what this order earns when
+    the program has spend_earned (then checked after the evaluation, SPEC 4.9 v2)."""
+    total = sum(requested.values(), ZERO)
+    if total > available + earned:
+        detail = f"card balance is {available}"
+        if earned:
+            detail += f" and the order earns {earned}"
+        raise InsufficientPointsError(f"redeem: {total} points requested, {detail}")
