@@ -128,6 +128,13 @@ impl<'py> Node for PyNode<'py> {
         key.cast::<PyString>().ok()?.to_str().ok()
     }
 
+    fn key_int(key: &Self::Key) -> Option<i64> {
+        if key.is_instance_of::<PyBool>() || !key.is_instance_of::<PyInt>() {
+            return None;
+        }
+        key.extract::<i64>().ok()
+    }
+
     fn key_type(key: &Self::Key) -> String {
         type_name(key)
     }

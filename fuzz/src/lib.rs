@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "applicability", "max_amount", "required_points", "uid", "date_order", "partner_id", "card",
     "lines", "redeem", "refund_of", "program_id", "points", "tier", "evaluated_at",
     "valid_until", "product_id", "qty", "price_unit", "discount", "reward_id",
+    "spend_earned", "original", "origin_line_id", "refunded_qty", "redemptions", "returned",
 ];
 
 /// Texts the decoders give meaning to, and awkward numbers and dates.
@@ -151,6 +152,13 @@ impl Node for FuzzValue {
         match key {
             FuzzKey::Text(text) => Some(text),
             FuzzKey::NotText(_) => None,
+        }
+    }
+
+    fn key_int(key: &FuzzKey) -> Option<i64> {
+        match key {
+            FuzzKey::Text(_) => None,
+            FuzzKey::NotText(value) => Some(*value),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::result::{
     AppliedDiscount, ClampWarning, Evaluation, LineResult, PointsResult, Redeemed, SkipReason,
     Skipped, Status, Totals,
 };
+use crate::returns;
 use crate::rewards::{covered_lines, reward_amount};
 use crate::rules;
 use rust_decimal::Decimal;
@@ -287,6 +288,13 @@ impl Pass<'_> {
             }
             money::points_down(money::mul(raw, multiplier, "points")?, precision)
         };
+        // SPEC 4.12 v2: a refund gives back what the refunded part of the sale consumed.
+        let returned = match &self.order.original {
+            Some(original) if refund => {
+                returns::returned(original, self.config.currency.rounding, precision)?
+            }
+            _ => money::points_down(Decimal::ZERO, precision),
+        };
         Ok((
             status,
             Some(PointsResult {
@@ -294,7 +302,7 @@ impl Pass<'_> {
                 card_id: card.id,
                 earned,
                 spent: money::points_down(spent, precision),
-                returned: money::points_down(Decimal::ZERO, precision),
+                returned,
                 redeemed: std::mem::take(&mut self.redeemed),
                 tier: tier.map(|t| t.code.clone()),
                 multiplier,

@@ -15,6 +15,8 @@ pub trait Node: Sized {
 
     /// The key as text, or `None` when it is not a string.
     fn key_text(key: &Self::Key) -> Option<&str>;
+    /// The key as an int (never a boolean), or `None` when it is not one that fits 64 bits.
+    fn key_int(key: &Self::Key) -> Option<i64>;
     /// The key's type name, for the error about a non-string key.
     fn key_type(key: &Self::Key) -> String;
 

@@ -3,9 +3,11 @@
 use crate::decode::Fields;
 use crate::error::{CalcError, Domain};
 use crate::input::{expected, Node};
+use crate::original::{self, Original};
 use crate::path::Path;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
+use std::fmt;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -18,6 +20,8 @@ pub struct Order {
     pub lines: Vec<Line>,
     pub redeem: Vec<RedeemItem>,
     pub refund_of: Option<String>,
+    /// The sale a refund refunds (SPEC 4.12 v2); `None`: nothing is given back.
+    pub original: Option<Original>,
 }
 
 impl Order {
@@ -49,6 +53,16 @@ pub enum LineId {
     Text(String),
 }
 
+/// As Python shows it (`3`, `'a'`), for error messages.
+impl fmt::Display for LineId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineId::Int(id) => write!(f, "{id}"),
+            LineId::Text(text) => write!(f, "{text:?}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
     pub id: LineId,
@@ -58,6 +72,8 @@ pub struct Line {
     pub price_unit: Decimal,
     /// Manual discount in percent, [0, 100].
     pub discount: Decimal,
+    /// In a refund, the id of the `original` line it refunds.
+    pub origin_line_id: Option<LineId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +82,7 @@ pub struct RedeemItem {
     pub points: Decimal,
 }
 
-const ORDER_KEYS: [&str; 8] = [
+const ORDER_KEYS: [&str; 9] = [
     "uid",
     "date_order",
     "partner_id",
@@ -75,16 +91,18 @@ const ORDER_KEYS: [&str; 8] = [
     "lines",
     "redeem",
     "refund_of",
+    "original",
 ];
 const CARD_KEYS: [&str; 3] = ["id", "program_id", "points"];
 const MEMBERSHIP_KEYS: [&str; 4] = ["partner_id", "tier", "evaluated_at", "valid_until"];
-const LINE_KEYS: [&str; 6] = [
+const LINE_KEYS: [&str; 7] = [
     "id",
     "product_id",
     "category_ids",
     "qty",
     "price_unit",
     "discount",
+    "origin_line_id",
 ];
 const REDEEM_KEYS: [&str; 2] = ["reward_id", "points"];
 
@@ -123,8 +141,10 @@ impl Order {
         }
 
         let refund_of = fields.nullable_text(7)?;
+        // Decoded after the order-level checks (docs/decisions.md, v2 refunds).
+        let original_node = fields.optional(8);
 
-        let order = Order {
+        let mut order = Order {
             uid,
             date_order,
             partner_id,
@@ -133,9 +153,31 @@ impl Order {
             lines,
             redeem,
             refund_of,
+            original: None,
         };
         order.check_signs()?;
+        order.check_sale_has_no_origin(original_node.is_some())?;
+        if let Some(node) = original_node {
+            let path = fields.field_path(8);
+            order.original = Some(original::decode(&node, &path, &order.lines)?);
+        }
         Ok(order)
+    }
+
+    /// `original` and `origin_line_id` only make sense in a refund.
+    fn check_sale_has_no_origin(&self, has_original: bool) -> Result<(), CalcError> {
+        if self.is_refund() {
+            return Ok(());
+        }
+        if has_original {
+            return Err(DOMAIN.error("original".to_owned(), "only in a refund"));
+        }
+        match self.lines.iter().position(|l| l.origin_line_id.is_some()) {
+            Some(index) => {
+                Err(DOMAIN.error(format!("lines[{index}].origin_line_id"), "only in a refund"))
+            }
+            None => Ok(()),
+        }
     }
 
     /// A sale has only positive quantities, a refund only negative ones and no redemption.
@@ -190,16 +232,7 @@ fn decode_membership<N: Node>(node: &N, path: &Path<'_>) -> Result<MembershipSna
 fn decode_line<N: Node>(node: &N, path: &Path<'_>) -> Result<Line, CalcError> {
     let mut fields = Fields::read(node, path, DOMAIN, &LINE_KEYS)?;
     let id_node = fields.required(0)?;
-    let id = match id_node.int() {
-        Ok(id) => LineId::Int(id),
-        Err(int_reason) => match id_node.text() {
-            Ok(text) if !text.is_empty() => LineId::Text(text),
-            Ok(_) => return Err(fields.error(0, "must not be empty")),
-            // An int out of range says so; anything else is the wrong type.
-            Err(_) if int_reason.contains("range") => return Err(fields.error(0, int_reason)),
-            Err(_) => return Err(fields.error(0, expected("an int or a non-empty str", &id_node))),
-        },
-    };
+    let id = line_id(&fields, 0, &id_node)?;
     let product_id = fields.int(1)?;
     let category_ids = fields.id_list(2)?;
     let qty = fields.decimal(3)?;
@@ -211,6 +244,10 @@ fn decode_line<N: Node>(node: &N, path: &Path<'_>) -> Result<Line, CalcError> {
     if discount < Decimal::ZERO || discount > Decimal::ONE_HUNDRED {
         return Err(fields.error(5, "must be in [0, 100]"));
     }
+    let origin_line_id = match fields.optional(6) {
+        Some(node) => Some(line_id(&fields, 6, &node)?),
+        None => None,
+    };
     Ok(Line {
         id,
         product_id,
@@ -218,7 +255,26 @@ fn decode_line<N: Node>(node: &N, path: &Path<'_>) -> Result<Line, CalcError> {
         qty,
         price_unit,
         discount,
+        origin_line_id,
     })
+}
+
+/// A line id: an int, or a non-empty str.
+pub(crate) fn line_id<N: Node, const K: usize>(
+    fields: &Fields<'_, N, K>,
+    index: usize,
+    node: &N,
+) -> Result<LineId, CalcError> {
+    match node.int() {
+        Ok(id) => Ok(LineId::Int(id)),
+        Err(int_reason) => match node.text() {
+            Ok(text) if !text.is_empty() => Ok(LineId::Text(text)),
+            Ok(_) => Err(fields.error(index, "must not be empty")),
+            // An int out of range says so; anything else is the wrong type.
+            Err(_) if int_reason.contains("range") => Err(fields.error(index, int_reason)),
+            Err(_) => Err(fields.error(index, expected("an int or a non-empty str", node))),
+        },
+    }
 }
 
 fn decode_redeem_item<N: Node>(node: &N, path: &Path<'_>) -> Result<RedeemItem, CalcError> {

@@ -18,12 +18,43 @@ pub enum Value {
     /// UTC.
     DateTime(NaiveDateTime),
     List(Vec<Value>),
-    Map(Vec<(String, Value)>),
+    Map(Vec<(Key, Value)>),
+}
+
+/// A mapping key: text, or an int (line ids key `original.redemptions[i].lines`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Str(String),
+    Int(i64),
+}
+
+impl From<&str> for Key {
+    fn from(text: &str) -> Key {
+        Key::Str(text.to_owned())
+    }
+}
+
+impl From<String> for Key {
+    fn from(text: String) -> Key {
+        Key::Str(text)
+    }
+}
+
+impl From<i64> for Key {
+    fn from(value: i64) -> Key {
+        Key::Int(value)
+    }
+}
+
+impl Key {
+    fn is(&self, text: &str) -> bool {
+        matches!(self, Key::Str(own) if own == text)
+    }
 }
 
 impl Value {
     /// A mapping from `(key, value)` pairs.
-    pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+    pub fn map<K: Into<Key>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
@@ -38,9 +69,9 @@ impl Value {
     /// Sets (or adds) a key of a mapping; used to derive variants of a document in tests.
     pub fn set(&mut self, key: &str, value: Value) {
         if let Value::Map(entries) = self {
-            match entries.iter_mut().find(|(k, _)| k == key) {
+            match entries.iter_mut().find(|(k, _)| k.is(key)) {
                 Some(entry) => entry.1 = value,
-                None => entries.push((key.to_owned(), value)),
+                None => entries.push((key.into(), value)),
             }
         }
     }
@@ -48,7 +79,7 @@ impl Value {
     /// A mutable reference to the value under `key` of a mapping.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         match self {
-            Value::Map(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            Value::Map(entries) => entries.iter_mut().find(|(k, _)| k.is(key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -65,14 +96,28 @@ impl Value {
 /// Implemented on references, so that walking a document borrows it instead of copying
 /// every subtree.
 impl Node for &Value {
-    type Key = String;
+    type Key = Key;
 
-    fn key_text(key: &String) -> Option<&str> {
-        Some(key)
+    fn key_text(key: &Key) -> Option<&str> {
+        match key {
+            Key::Str(text) => Some(text),
+            Key::Int(_) => None,
+        }
     }
 
-    fn key_type(_: &String) -> String {
-        "str".to_owned()
+    fn key_int(key: &Key) -> Option<i64> {
+        match key {
+            Key::Int(value) => Some(*value),
+            Key::Str(_) => None,
+        }
+    }
+
+    fn key_type(key: &Key) -> String {
+        match key {
+            Key::Str(_) => "str",
+            Key::Int(_) => "int",
+        }
+        .to_owned()
     }
 
     fn type_name(&self) -> String {
@@ -97,7 +142,7 @@ impl Node for &Value {
 
     fn visit_entries<E>(
         &self,
-        mut visit: impl FnMut(&String, Self) -> Result<(), E>,
+        mut visit: impl FnMut(&Key, Self) -> Result<(), E>,
     ) -> Option<Result<(), E>> {
         match self {
             Value::Map(entries) => Some(

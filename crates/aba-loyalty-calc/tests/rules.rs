@@ -842,3 +842,389 @@ fn overflow_is_a_typed_error() {
         other => panic!("expected an overflow error, got {other:?}"),
     }
 }
+
+// -- 4.12 v2 refunds give back spent points ------------------------------------------------------
+
+/// `original.lines`: (id, qty sold, qty refunded before).
+fn original(lines: &[(i64, &str, &str)], redemptions: Vec<Value>, returned: &str) -> Value {
+    Value::map([
+        (
+            "lines",
+            Value::List(
+                lines
+                    .iter()
+                    .map(|(id, qty, refunded)| {
+                        Value::map([
+                            ("id", Value::Int(*id)),
+                            ("qty", dec(qty)),
+                            ("refunded_qty", dec(refunded)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("redemptions", Value::List(redemptions)),
+        ("returned", dec(returned)),
+    ])
+}
+
+fn redemption(reward_id: i64, points: &str, amount: &str, shares: &[(i64, &str)]) -> Value {
+    Value::map([
+        ("reward_id", Value::Int(reward_id)),
+        ("points", dec(points)),
+        ("amount", dec(amount)),
+        (
+            "lines",
+            Value::map(shares.iter().map(|(id, share)| (*id, dec(share)))),
+        ),
+    ])
+}
+
+/// The sale's redemptions as the caller passes them back: `points.redeemed[i]` with the
+/// matching discount of the card's program (both in application order).
+fn redemptions_of(sale: &aba_loyalty_calc::Evaluation, line_ids: &[i64]) -> Vec<Value> {
+    let points = sale.points.as_ref().unwrap();
+    let discounts = sale.discounts.iter().filter(|d| d.program_id == 10);
+    points
+        .redeemed
+        .iter()
+        .zip(discounts)
+        .map(|(spent, discount)| {
+            assert_eq!(spent.reward_id, discount.reward_id);
+            let shares: Vec<(i64, String)> = discount
+                .lines
+                .iter()
+                .map(|(index, share)| (line_ids[*index], share.to_string()))
+                .collect();
+            let shares: Vec<(i64, &str)> = shares.iter().map(|(i, s)| (*i, s.as_str())).collect();
+            redemption(
+                spent.reward_id,
+                &spent.points.to_string(),
+                &discount.amount.to_string(),
+                &shares,
+            )
+        })
+        .collect()
+}
+
+/// A refund of `(line id, origin line id, qty < 0, price)` lines of order-1.
+fn refund(lines: &[(i64, Option<i64>, &str, &str)], original: Option<Value>) -> Value {
+    let lines = lines
+        .iter()
+        .map(|(id, origin, qty, price)| {
+            let mut refund_line = line(*id, qty, price, "0");
+            if let Some(origin) = origin {
+                refund_line.set("origin_line_id", Value::Int(*origin));
+            }
+            refund_line
+        })
+        .collect();
+    let mut order = order(lines);
+    order.set("uid", s("order-1-refund"));
+    order.set("refund_of", s("order-1"));
+    if let Some(original) = original {
+        order.set("original", original);
+    }
+    order
+}
+
+fn returned(config: &Value, order: &Value) -> String {
+    let points = run(config, order).unwrap().points.unwrap();
+    assert!(points.redeemed.is_empty() && points.spent.is_zero());
+    points.returned.to_string()
+}
+
+/// Fixed reward 103 (1,000 off for 10 points) on a sale of 3 x 10,001.
+fn fixed_sale() -> (Value, Vec<Value>) {
+    let config = redemption_config();
+    let mut order = order(vec![line(1, "3", "10001", "0")]);
+    order.set("card", card("100"));
+    order.set(
+        "redeem",
+        Value::list([Value::map([
+            ("reward_id", Value::Int(103)),
+            ("points", dec("10")),
+        ])]),
+    );
+    let sale = run(&config, &order).unwrap();
+    assert_eq!(sale.points.as_ref().unwrap().spent, d("10"));
+    let redemptions = redemptions_of(&sale, &[1]);
+    (config, redemptions)
+}
+
+#[test]
+fn a_full_refund_gives_back_exactly_what_was_spent() {
+    let (config, redemptions) = fixed_sale();
+    let full = refund(
+        &[(11, Some(1), "-3", "10001")],
+        Some(original(&[(1, "3", "0")], redemptions, "0")),
+    );
+    assert_eq!(returned(&config, &full), "10.00");
+}
+
+#[test]
+fn two_partial_refunds_give_back_exactly_the_spent_points_in_all() {
+    let (config, redemptions) = fixed_sale();
+    // First: 1 of 3 units. part = floor(1,000 x 1/3) = 333; 10 x 333/1,000 = 3.33.
+    let first = refund(
+        &[(11, Some(1), "-1", "10001")],
+        Some(original(&[(1, "3", "0")], redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &first), "3.33");
+    // Second: the 2 others, passing what the first refunded and gave back: the cumulative
+    // 10.00 less 3.33 given back before = 6.67, and 3.33 + 6.67 = 10.
+    let second = refund(
+        &[(12, Some(1), "-2", "10001")],
+        Some(original(&[(1, "3", "1")], redemptions.clone(), "3.33")),
+    );
+    assert_eq!(returned(&config, &second), "6.67");
+    // The same second refund split over two refund lines gives the same.
+    let split = refund(
+        &[(12, Some(1), "-1", "10001"), (13, Some(1), "-1", "10001")],
+        Some(original(&[(1, "3", "1")], redemptions, "3.33")),
+    );
+    assert_eq!(returned(&config, &split), "6.67");
+}
+
+#[test]
+fn three_partial_refunds_floor_each_step_and_the_last_gives_the_rest() {
+    let (config, redemptions) = fixed_sale();
+    let mut given = d("0");
+    for (refunded_before, expected) in [("0", "3.33"), ("1", "3.33"), ("2", "3.34")] {
+        let order = refund(
+            &[(11, Some(1), "-1", "10001")],
+            Some(original(
+                &[(1, "3", refunded_before)],
+                redemptions.clone(),
+                &given.to_string(),
+            )),
+        );
+        assert_eq!(returned(&config, &order), expected);
+        given += d(expected);
+    }
+    assert_eq!(given, d("10"));
+}
+
+#[test]
+fn per_point_redemption_gives_back_pro_rata_per_line() {
+    let config = redemption_config();
+    // 7 points x 100 = 700, capped at 250 -> spent 2.50; allocated over 30,000 and 20,000:
+    // 150 and 100.
+    let mut sale = order(vec![line(1, "3", "10000", "0"), line(2, "1", "20000", "0")]);
+    sale.set("card", card("100"));
+    sale.set(
+        "redeem",
+        Value::list([Value::map([
+            ("reward_id", Value::Int(102)),
+            ("points", dec("7")),
+        ])]),
+    );
+    let sale = run(&config, &sale).unwrap();
+    assert_eq!(sale.discounts[0].lines, vec![(0, d("150")), (1, d("100"))]);
+    let redemptions = redemptions_of(&sale, &[1, 2]);
+    let lines = [(1, "3", "0"), (2, "1", "0")];
+    // 1 unit of line 1: part = 150 x 1/3 = 50; 2.50 x 50/250 = 0.50.
+    let one = refund(
+        &[(11, Some(1), "-1", "10000")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &one), "0.50");
+    // Line 2 only: 100 of 250 -> 1.00.
+    let two = refund(
+        &[(12, Some(2), "-1", "20000")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &two), "1.00");
+    // A refund line without an origin counts for nothing.
+    let loose = refund(
+        &[(12, None, "-1", "20000")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &loose), "0.00");
+    // Everything: exactly the 2.50 spent.
+    let all = refund(
+        &[(11, Some(1), "-3", "10000"), (12, Some(2), "-1", "20000")],
+        Some(original(&lines, redemptions, "0")),
+    );
+    assert_eq!(returned(&config, &all), "2.50");
+}
+
+#[test]
+fn an_amount_zero_redemption_comes_back_only_with_the_last_unit() {
+    let config = redemption_config();
+    // A fixed redemption clamped to 0 still spent its 10 points.
+    let redemptions = vec![redemption(103, "10", "0", &[(1, "0"), (2, "0")])];
+    let lines = [(1, "2", "0"), (2, "1", "0")];
+    let partial = refund(
+        &[(11, Some(1), "-2", "100")],
+        Some(original(&lines, redemptions.clone(), "0")),
+    );
+    assert_eq!(returned(&config, &partial), "0.00");
+    let last = refund(
+        &[(12, Some(2), "-1", "100")],
+        Some(original(&[(1, "2", "2"), (2, "1", "0")], redemptions, "0")),
+    );
+    assert_eq!(returned(&config, &last), "10.00");
+}
+
+#[test]
+fn no_original_or_a_sale_returns_nothing_and_null_points_still_validate() {
+    let config = redemption_config();
+    let plain = refund(&[(11, None, "-1", "100")], None);
+    assert_eq!(returned(&config, &plain), "0.00");
+    let mut no_card = refund(
+        &[(11, Some(1), "-1", "100")],
+        Some(original(&[(1, "1", "0")], vec![], "0")),
+    );
+    no_card.set("card", Value::Null);
+    assert!(run(&config, &no_card).unwrap().points.is_none());
+    no_card.set("original", original(&[(1, "1", "1")], vec![], "0"));
+    assert_eq!(
+        order_error(&config, &no_card),
+        "lines[0].qty: refunds more than was sold"
+    );
+}
+
+#[test]
+fn refund_errors_in_the_documented_order() {
+    let config = redemption_config();
+    let good = || original(&[(1, "2", "0"), (2, "1", "0")], vec![], "0");
+    let message = |order: &Value| order_error(&config, order);
+
+    // `original` and `origin_line_id` in a sale, after the sale's own checks.
+    let mut sale = order(vec![line(1, "1", "100", "0")]);
+    sale.set("original", good());
+    assert_eq!(message(&sale), "original: only in a refund");
+    sale.set("original", Value::Null);
+    sale.get_mut("lines")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("origin_line_id", Value::Int(1));
+    assert_eq!(message(&sale), "lines[0].origin_line_id: only in a refund");
+    sale.set("original", good());
+    sale.get_mut("lines")
+        .unwrap()
+        .at_mut(0)
+        .unwrap()
+        .set("qty", dec("0"));
+    assert_eq!(message(&sale), "lines[0].qty: must be > 0 in a sale");
+
+    let with_original = |original: Value| refund(&[(11, Some(1), "-1", "100")], Some(original));
+    let mut unknown = good();
+    unknown.set("lnes", Value::list([]));
+    assert_eq!(
+        message(&with_original(unknown)),
+        "original.lnes: unknown key"
+    );
+    let mut unknown_line = good();
+    unknown_line
+        .get_mut("lines")
+        .unwrap()
+        .at_mut(1)
+        .unwrap()
+        .set("qtty", dec("1"));
+    assert_eq!(
+        message(&with_original(unknown_line)),
+        "original.lines[1].qtty: unknown key"
+    );
+    assert_eq!(
+        message(&with_original(original(
+            &[(1, "2", "0"), (1, "1", "0")],
+            vec![],
+            "0"
+        ))),
+        "original.lines[1].id: duplicate line id"
+    );
+    assert!(
+        message(&with_original(original(&[(1, "0", "0")], vec![], "0")))
+            .starts_with("original.lines[0].qty: ")
+    );
+    assert!(
+        message(&with_original(original(&[(1, "2", "-1")], vec![], "0")))
+            .starts_with("original.lines[0].refunded_qty: ")
+    );
+    assert!(
+        message(&with_original(original(&[(1, "2", "2.5")], vec![], "0")))
+            .starts_with("original.lines[0].refunded_qty: ")
+    );
+    let stray = redemption(103, "10", "1000", &[(1, "500"), (9, "500")]);
+    assert_eq!(
+        message(&with_original(original(&[(1, "2", "0")], vec![stray], "0"))),
+        "original.redemptions[0].lines: 9 is not an original.lines id"
+    );
+    let mut text_key = redemption(103, "10", "1000", &[]);
+    text_key.set("lines", Value::map([("1", dec("1000"))]));
+    assert_eq!(
+        message(&with_original(original(
+            &[(1, "2", "0")],
+            vec![text_key],
+            "0"
+        ))),
+        "original.redemptions[0].lines: \"1\" is not an original.lines id"
+    );
+    let spent = vec![redemption(103, "10", "1000", &[(1, "1000")])];
+    assert!(
+        message(&with_original(original(&[(1, "2", "0")], spent, "10.01")))
+            .starts_with("original.returned: ")
+    );
+    assert_eq!(
+        message(&with_original(original(&[(2, "2", "0")], vec![], "0"))),
+        "lines[0].origin_line_id: not an original.lines id"
+    );
+    // Every origin is checked before any quantity: line 1's unknown origin wins over line 0
+    // refunding too much.
+    let both = refund(
+        &[(11, Some(1), "-3", "100"), (12, Some(7), "-1", "100")],
+        Some(good()),
+    );
+    assert_eq!(
+        message(&both),
+        "lines[1].origin_line_id: not an original.lines id"
+    );
+    // The running quantity: 1 refunded before + 1 + 1 > 2 on the third line.
+    let running = refund(
+        &[
+            (11, Some(1), "-1", "100"),
+            (12, Some(2), "-1", "100"),
+            (13, Some(1), "-1", "100"),
+        ],
+        Some(original(&[(1, "2", "1"), (2, "1", "0")], vec![], "0")),
+    );
+    assert_eq!(
+        message(&running),
+        "lines[2].qty: refunds more than was sold"
+    );
+}
+
+#[test]
+fn an_absurd_refund_overflows_as_a_typed_error_never_a_panic() {
+    // 3e-28 sold x a rounding step of 1e-28 needs 56 decimal places: beyond exact decimal
+    // arithmetic, so an overflow error rather than a rounded (possibly different) floor.
+    let redemptions = vec![redemption(
+        103,
+        "10",
+        "999999999999",
+        &[(1, "999999999999")],
+    )];
+    let mut tiny_steps = redemption_config();
+    tiny_steps.set(
+        "currency",
+        Value::map([
+            ("code", s("X")),
+            ("rounding", s("0.0000000000000000000000000001")),
+        ]),
+    );
+    let order = refund(
+        &[(11, Some(1), "-0.0000000000000000000000000001", "1")],
+        Some(original(
+            &[(1, "0.0000000000000000000000000003", "0")],
+            redemptions,
+            "0",
+        )),
+    );
+    match run(&tiny_steps, &order) {
+        Err(CalcError::Overflow { .. }) => {}
+        other => panic!("expected an overflow error, got {other:?}"),
+    }
+}
