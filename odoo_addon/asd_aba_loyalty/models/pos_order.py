@@ -429,8 +429,14 @@ class PosOrder(models.Model):
         program_discount = sum(
             (d["amount"] for d in result["discounts"]), ZERO
         )
+        # The till's discount lines of the rewards the engine computes (not product rewards,
+        # nor the programs left to Odoo: discount codes, gift cards, eWallets).
+        config = self.env["aba.loyalty.engine"]._engine_config(self.company_id)
+        engine_rewards = {r["id"] for p in config["programs"] for r in p["rewards"]}
         pos_discount = -sum(
-            ln.qty * ln.price_unit for ln in self.lines if ln.is_reward_line
+            ln.qty * ln.price_unit
+            for ln in self.lines
+            if ln.is_reward_line and ln.reward_id.id in engine_rewards
         )
         rounding = self.currency_id.rounding or 0.01
         self.with_context(aba_snapshot=True).write(

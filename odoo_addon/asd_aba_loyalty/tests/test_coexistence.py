@@ -12,11 +12,11 @@ class TestCoexistence(AbaLoyaltyCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.gift_program = cls.env["loyalty.program"].create(
-            {"name": "Gift Cards", "program_type": "gift_card", "applies_on": "future",
+            {"name": "Gift Cards", "program_type": "gift_card", "applies_on": "future", "pos_ok": False,
              "trigger": "auto"}
         )
         cls.ewallet_program = cls.env["loyalty.program"].create(
-            {"name": "eWallet", "program_type": "ewallet", "applies_on": "future",
+            {"name": "eWallet", "program_type": "ewallet", "applies_on": "future", "pos_ok": False,
              "trigger": "auto"}
         )
 
