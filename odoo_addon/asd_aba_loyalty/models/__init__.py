@@ -6,6 +6,7 @@ from . import (
     aba_loyalty_engine_source,
     aba_loyalty_exception,
     aba_loyalty_membership,
+    aba_loyalty_order_claim,
     aba_loyalty_point_move,
     aba_loyalty_tier,
     loyalty_card,

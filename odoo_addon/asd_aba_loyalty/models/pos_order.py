@@ -197,6 +197,14 @@ class PosOrder(models.Model):
 
     # -- POS hooks ----------------------------------------------------------------------------
 
+    @api.model
+    def sync_from_ui(self, orders):
+        # The same order sent twice at once is one order (see aba.loyalty.order.claim).
+        self.env["aba.loyalty.order.claim"].sudo()._claim(
+            [order.get("uuid") for order in orders]
+        )
+        return super().sync_from_ui(orders)
+
     def _process_saved_order(self, draft):
         order_id = super()._process_saved_order(draft)
         if not draft:

@@ -28,6 +28,9 @@ class TestPosFlow(AbaLoyaltyCase):
         # Offline re-send and a retried confirmation RPC with the client's own numbers.
         self.sync(dict(data))
         self.assertEqual(self.env["pos.order"].search_count([("uuid", "=", order.uuid)]), 1)
+        # The uuid's claim: what makes two concurrent sends of it one order.
+        claims = self.env["aba.loyalty.order.claim"].sudo().search([("uuid", "=", order.uuid)])
+        self.assertEqual(len(claims), 1)
         coupon_data = {
             str(self.card.id): {
                 "points": 10, "program_id": self.program.id, "coupon_id": self.card.id,
