@@ -319,7 +319,15 @@ class AbaLoyaltyEngine(models.AbstractModel):
     @api.model
     def _all_managed_loyalty_program_ids(self):
         ids = set()
-        for company in self.env["res.company"].sudo().search([]):
+        # A program without company is in every company's config: the companies that own
+        # loyalty programs, and the current one, cover them all.
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("program_type", "=", "loyalty")])
+        )
+        for company in programs.company_id | self.env.company:
             ids.update(self._managed_loyalty_program_ids(company))
         return sorted(ids)
 

@@ -52,17 +52,19 @@ _ADD_CARD_CHECK = (
 )
 _VALIDATE_CARD_CHECK = f"ALTER TABLE loyalty_card VALIDATE CONSTRAINT {CARD_CHECK}"
 _DROP_CARD_CHECK = f"ALTER TABLE loyalty_card DROP CONSTRAINT IF EXISTS {CARD_CHECK}"
+_DROP_CARD_FK = f"ALTER TABLE {MOVE_TABLE} DROP CONSTRAINT IF EXISTS {CARD_FK}"
+_CARD_INDEX = f"CREATE INDEX IF NOT EXISTS {MOVE_TABLE}__card_id_index ON {MOVE_TABLE} (card_id)"
 
 
 def ensure_move_table(cr):
     """Create the move table when it does not exist (outside Odoo only)."""
     cr.execute(MOVE_TABLE_DDL)
-    cr.execute(f"CREATE INDEX IF NOT EXISTS {MOVE_TABLE}__card_id_index ON {MOVE_TABLE} (card_id)")
+    cr.execute(_CARD_INDEX)
 
 
 def drop_card_foreign_key(cr):
     """Remove v1's foreign key move -> loyalty_card (the addon's upgrade to 18.0.2)."""
-    cr.execute(f"ALTER TABLE {MOVE_TABLE} DROP CONSTRAINT IF EXISTS {CARD_FK}")
+    cr.execute(_DROP_CARD_FK)
 
 
 def ensure_card_check(cr):
