@@ -54,3 +54,10 @@ class TestIntendedDifferences(AbaLoyaltyCase):
         self.pay([(taxed, 1)])
         self.assertEqual(sorted(self.card_moves(kind="earn").mapped("points")), [10, 10.7])
         self.assertConsistent()
+
+    def test_points_are_rounded_down(self):
+        # 3.35 x 0.1 = 0.335: the engine rounds points down to 2 decimals (0.33); Odoo's point
+        # of sale rounds half-up (0.34).
+        cheap = self.create_product("Cheap", self.categ_basic, 3.35)
+        self.pay([(cheap, 1)])
+        self.assertEqual(self.card_moves(kind="earn").points, 0.33)
