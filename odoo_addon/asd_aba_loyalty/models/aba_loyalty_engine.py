@@ -433,19 +433,46 @@ class AbaLoyaltyEngine(models.AbstractModel):
         return order.currency_id.round(taxes["total_included"])
 
     @api.model
-    def _order_lines(self, lines, tax_included=False):
+    def _free_units(self, order, program):
+        """{product id: units} that the order's product rewards of `program` give for free
+        ("Buy 4, take 1"): as in Odoo's point of sale, they earn no points."""
+        free = {}
+        for line in order.lines:
+            reward = line.reward_id
+            if (
+                line.is_reward_line
+                and reward.reward_type == "product"
+                and reward.program_id == program
+                and line.qty > 0
+            ):
+                free[line.product_id.id] = free.get(line.product_id.id, Decimal(0)) + _dec(
+                    line.qty
+                )
+        return free
+
+    @api.model
+    def _order_lines(self, lines, tax_included=False, free=None):
         """Engine lines from POS lines (reward lines excluded: the engine computes discounts).
-        Lines the engine cannot take (qty 0, negative unit price) are left out."""
+        Lines the engine cannot take (qty 0, negative unit price) are left out, and so are the
+        units `free` ({product id: units}, see `_free_units`) names."""
         payload = []
+        free = dict(free or {})
         for line in lines:
             if not self._engine_line(line):
                 continue
+            qty = _dec(line.qty)
+            given = min(free.get(line.product_id.id, Decimal(0)), qty) if qty > 0 else 0
+            if given:
+                free[line.product_id.id] -= given
+                qty -= given
+                if not qty:
+                    continue
             payload.append(
                 {
                     "id": line.id,
                     "product_id": line.product_id.id,
                     "category_ids": self._line_categories(line.product_id),
-                    "qty": _dec(line.qty),
+                    "qty": qty,
                     "price_unit": _dec(self._line_price(line, tax_included)),
                     "discount": _dec(min(max(line.discount, 0.0), 100.0)),
                 }
@@ -474,6 +501,7 @@ class AbaLoyaltyEngine(models.AbstractModel):
             "lines": self._order_lines(
                 order.lines.filtered(lambda ln: ln.qty > 0),
                 card.program_id.aba_points_on_tax_included,
+                self._free_units(order, card.program_id),
             ),
             "redeem": redeem,
             "refund_of": None,

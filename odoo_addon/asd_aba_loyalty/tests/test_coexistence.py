@@ -141,6 +141,30 @@ class TestSpendEarned(AbaLoyaltyCase):
         self.assertEqual(order.aba_exception_ids.shortfall, 4)
         self.assertConsistent()
 
+    def test_free_product_units_earn_no_points(self):
+        # As Odoo's point of sale: the units a product reward of the card's program gives away
+        # are not earned on (only the paid Shirt: 10 points, not 13).
+        free_socks = self.env["loyalty.reward"].create(
+            {"program_id": self.program.id, "reward_type": "product",
+             "reward_product_id": self.product_b.id, "reward_product_qty": 1,
+             "required_points": 4}
+        )
+        self.pay([(self.product_a, 1)])  # 10 points
+        data = self.order_data([(self.product_a, 1), (self.product_b, 1)])
+        data["lines"].append((0, 0, {
+            "product_id": self.product_b.id, "price_unit": -30, "qty": 1,
+            "price_subtotal": -30, "price_subtotal_incl": -30, "is_reward_line": True,
+            "reward_id": free_socks.id, "coupon_id": self.card.id, "points_cost": 4,
+            "reward_identifier_code": "socks", "tax_ids": [(6, 0, [])],
+        }))
+        data["amount_total"] -= 30
+        data["amount_paid"] = data["amount_total"]
+        data["payment_ids"][0][2]["amount"] = data["amount_total"]
+        self.sync(data)
+        self.assertEqual(sorted(self.card_moves(kind="earn").mapped("points")), [10, 10])
+        self.assertEqual(self.card.points, 16)  # 10 + 10 earned - 4 spent
+        self.assertConsistent()
+
     def test_history_lines_show_the_engine_result(self):
         partner = self.env["res.partner"].create({"name": "Historian"})
         order, card = self.new_card_order(reward_points=4, partner=partner)
