@@ -31,3 +31,14 @@ class AbaLoyaltyOrderClaim(models.Model):
                 "ON CONFLICT (uuid) DO NOTHING",
                 (uuids,),
             )
+
+    @api.model
+    def _purge(self, days=7):
+        """Forget old claims: a claim only matters while two requests for its order may still
+        run at once (a later re-send finds the order itself)."""
+        self.env.cr.execute(
+            "DELETE FROM aba_loyalty_order_claim "
+            "WHERE claimed_at < (now() AT TIME ZONE 'UTC') - make_interval(days => %s)",
+            (days,),
+        )
+        return self.env.cr.rowcount

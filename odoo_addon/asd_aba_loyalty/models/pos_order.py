@@ -610,7 +610,8 @@ class PosOrder(models.Model):
     def _cron_repair_postings(self, batch=200, min_age_minutes=2):
         """Orders whose posting failed, or is still pending some minutes after their commit (a
         worker that died between commit and posting): post their plan again, each in its own
-        transaction. The keys make every move exactly once."""
+        transaction. The keys make every move exactly once. Also forgets old order claims."""
+        self.env["aba.loyalty.order.claim"].sudo()._purge()
         self.env.flush_all()
         self.env.cr.execute(
             """
