@@ -434,9 +434,11 @@ class AbaLoyaltyEngine(models.AbstractModel):
 
     @api.model
     def _free_units(self, order, program):
-        """{product id: units} that the order's product rewards of `program` give for free
-        ("Buy 4, take 1"): as in Odoo's point of sale, they earn no points."""
-        free = {}
+        """[(product ids, units)] that the order's product rewards of `program` give for free
+        ("Buy 4, take 1"): as in Odoo's point of sale, they earn no points. (The till's reward
+        line carries the reward's discount product; the free units are of its reward
+        products.)"""
+        free = []
         for line in order.lines:
             reward = line.reward_id
             if (
@@ -445,28 +447,28 @@ class AbaLoyaltyEngine(models.AbstractModel):
                 and reward.program_id == program
                 and line.qty > 0
             ):
-                free[line.product_id.id] = free.get(line.product_id.id, Decimal(0)) + _dec(
-                    line.qty
-                )
+                products = set(reward.reward_product_ids.ids) or {line.product_id.id}
+                free.append([products, _dec(line.qty)])
         return free
 
     @api.model
     def _order_lines(self, lines, tax_included=False, free=None):
         """Engine lines from POS lines (reward lines excluded: the engine computes discounts).
         Lines the engine cannot take (qty 0, negative unit price) are left out, and so are the
-        units `free` ({product id: units}, see `_free_units`) names."""
+        units `free` ([(product ids, units)], see `_free_units`) names."""
         payload = []
-        free = dict(free or {})
+        free = [[products, units] for products, units in free or []]
         for line in lines:
             if not self._engine_line(line):
                 continue
             qty = _dec(line.qty)
-            given = min(free.get(line.product_id.id, Decimal(0)), qty) if qty > 0 else 0
-            if given:
-                free[line.product_id.id] -= given
-                qty -= given
-                if not qty:
-                    continue
+            for item in free:
+                if qty > 0 and item[1] > 0 and line.product_id.id in item[0]:
+                    given = min(item[1], qty)
+                    item[1] -= given
+                    qty -= given
+            if not qty:
+                continue
             payload.append(
                 {
                     "id": line.id,

@@ -151,8 +151,9 @@ class TestSpendEarned(AbaLoyaltyCase):
         )
         self.pay([(self.product_a, 1)])  # 10 points
         data = self.order_data([(self.product_a, 1), (self.product_b, 1)])
+        # As the till sends it: the reward's discount product, the free quantity.
         data["lines"].append((0, 0, {
-            "product_id": self.product_b.id, "price_unit": -30, "qty": 1,
+            "product_id": free_socks.discount_line_product_id.id, "price_unit": -30, "qty": 1,
             "price_subtotal": -30, "price_subtotal_incl": -30, "is_reward_line": True,
             "reward_id": free_socks.id, "coupon_id": self.card.id, "points_cost": 4,
             "reward_identifier_code": "socks", "tax_ids": [(6, 0, [])],
