@@ -11,12 +11,14 @@ from decimal import Decimal
 import psycopg2
 import pytest
 from aba_ledger import (
+    BALANCE_CHECK,
     CARD_CHECK,
     InsufficientBalanceError,
     InvalidMoveError,
     RetryExhaustedError,
     backoff_delays,
     check_consistency,
+    drop_card_check,
     ensure_card_check,
     ensure_move_table,
     idempotency_key,
@@ -28,7 +30,8 @@ from aba_ledger import (
 
 @pytest.fixture
 def odoo_db(make_db, odoo_schema_sql):
-    """A database holding Odoo's real loyalty/POS tables, the ledger table and the CHECK."""
+    """A database holding Odoo's real loyalty/POS tables and the ledger table (no constraint on
+    Odoo's own loyalty_card: the ledger keeps its cards non-negative)."""
     dsn = make_db("ledger")
     conn = psycopg2.connect(dsn)
     with conn.cursor() as cur:
@@ -36,7 +39,6 @@ def odoo_db(make_db, odoo_schema_sql):
         cur.execute(odoo_schema_sql)
         cur.execute("SET search_path TO public")
         ensure_move_table(cur)
-        assert ensure_card_check(cur)
     conn.commit()
     conn.close()
     return dsn
@@ -126,12 +128,80 @@ def _worker_same_order(dsn, card):
     return int(_post(dsn, card_id=card, kind="earn", points=7, order_uid="dup").created)
 
 
-def test_check_constraint_refuses_negative(odoo_db):
+def test_check_constraint_refuses_a_negative_balance_after(odoo_db):
     card = _new_card(odoo_db, 3.0)
     conn = psycopg2.connect(odoo_db)
     with pytest.raises(psycopg2.errors.CheckViolation) as exc, conn.cursor() as cur:
-        cur.execute("UPDATE loyalty_card SET points = points - 5 WHERE id = %s", (card,))
-    assert CARD_CHECK in str(exc.value)
+        cur.execute("INSERT INTO aba_loyalty_point_move (card_id, kind, points, balance_after, "
+                    "idempotency_key) VALUES (%s, 'redeem', -5, -2, 'x')", (card,))
+    assert BALANCE_CHECK in str(exc.value)
+    conn.close()
+
+
+def test_card_check_is_optional_and_removable(odoo_db):
+    # v1 put CHECK (points >= 0) on Odoo's loyalty_card; the addon now only drops it.
+    conn = psycopg2.connect(odoo_db)
+    with conn, conn.cursor() as cur:
+        assert ensure_card_check(cur)
+        drop_card_check(cur)
+        cur.execute("SELECT count(*) FROM pg_constraint WHERE conname = %s", (CARD_CHECK,))
+        assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def test_clamped_redeem_goes_to_zero_and_records_the_shortfall(odoo_db):
+    card = _new_card(odoo_db, 4.0)
+    res = _post(odoo_db, card_id=card, kind="redeem", points="-10", order_uid="offline",
+                clamp=True)
+    assert (res.points, res.shortfall, res.balance_after) == (Decimal(-4), Decimal(6), 0)
+    again = _post(odoo_db, card_id=card, kind="redeem", points="-10", order_uid="offline",
+                  clamp=True)
+    assert (again.created, again.move_id, again.shortfall) == (False, res.move_id, Decimal(6))
+    conn = psycopg2.connect(odoo_db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT card_code, shortfall FROM aba_loyalty_point_move WHERE id = %s",
+                    (res.move_id,))
+        code, shortfall = cur.fetchone()
+        assert code.startswith("C") and shortfall == Decimal(6)
+        assert check_consistency(cur).consistent
+    conn.close()
+
+
+def test_card_without_moves_is_opened_lazily(odoo_db):
+    conn = psycopg2.connect(odoo_db)
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO loyalty_card (code, points) VALUES ('lazy', 7), ('neg', -3) "
+                    "RETURNING id")
+        lazy, neg = (r[0] for r in cur.fetchall())
+    conn.close()
+    res = _post(odoo_db, card_id=lazy, kind="earn", points=2, order_uid="o1", open_missing=True)
+    assert res.balance_after == 9
+    res = _post(odoo_db, card_id=neg, kind="earn", points=2, order_uid="o2", open_missing=True)
+    assert res.balance_after == 2
+    conn = psycopg2.connect(odoo_db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT card_id, kind, points, idempotency_key FROM aba_loyalty_point_move "
+                    "ORDER BY id")
+        assert cur.fetchall() == [
+            (lazy, "opening", Decimal(7), f"opening:{lazy}"),
+            (lazy, "earn", Decimal(2), f"earn:{lazy}:o1"),
+            (neg, "opening", Decimal(-3), f"opening:{neg}"),
+            (neg, "adjust", Decimal(3), f"repair-negative:{neg}"),
+            (neg, "earn", Decimal(2), f"earn:{neg}:o2"),
+        ]
+        assert check_consistency(cur).consistent
+    conn.close()
+
+
+def test_a_deleted_card_keeps_its_moves(odoo_db):
+    card = _new_card(odoo_db, 1.0)
+    _post(odoo_db, card_id=card, kind="earn", points=2, order_uid="o")
+    conn = psycopg2.connect(odoo_db)
+    with conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM loyalty_card WHERE id = %s", (card,))
+        cur.execute("SELECT count(*) FROM aba_loyalty_point_move WHERE card_id = %s", (card,))
+        assert cur.fetchone()[0] == 2
+        assert check_consistency(cur).cards == 0
     conn.close()
 
 
@@ -174,17 +244,31 @@ def test_invalid_moves_rejected(odoo_db):
 def test_opening_moves_and_negative_repair(odoo_db):
     conn = psycopg2.connect(odoo_db)
     with conn, conn.cursor() as cur:
-        cur.execute(f"ALTER TABLE loyalty_card DROP CONSTRAINT {CARD_CHECK}")
         cur.execute("INSERT INTO loyalty_card (code, points) VALUES ('a', 12.5), ('b', NULL), "
                     "('c', -4) RETURNING id")
         a, b, c = (r[0] for r in cur.fetchall())
         result = post_opening_moves(cur)
         assert result == {"opened": 3, "repaired_negative": [c]}
         assert post_opening_moves(cur) == {"opened": 0, "repaired_negative": []}
-        assert ensure_card_check(cur)
         assert check_consistency(cur).consistent
         cur.execute("SELECT id, points FROM loyalty_card ORDER BY id")
         assert cur.fetchall() == [(a, 12.5), (b, 0.0), (c, 0.0)]
+    conn.close()
+
+
+def test_opening_moves_only_for_the_given_programs(odoo_db):
+    conn = psycopg2.connect(odoo_db)
+    with conn, conn.cursor() as cur:
+        managed, other = 41, 42  # a loyalty program the engine manages; a gift card program
+        cur.execute("INSERT INTO loyalty_card (code, points, program_id) VALUES ('m', -2, %s), "
+                    "('g', -5, %s) RETURNING id", (managed, other))
+        m, g = (r[0] for r in cur.fetchall())
+        assert post_opening_moves(cur, program_ids=[managed]) == {
+            "opened": 1, "repaired_negative": [m]}
+        cur.execute("SELECT id, points FROM loyalty_card ORDER BY id")
+        assert cur.fetchall() == [(m, 0.0), (g, -5.0)]  # Odoo's gift card left as it was
+        report = check_consistency(cur)
+        assert (report.cards, report.consistent) == (1, True)
     conn.close()
 
 

@@ -3,7 +3,7 @@
 {
     "name": "ABA Loyalty Core",
     "summary": "Points ledger, membership snapshots and the native loyalty engine for the POS",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Sales/Point of Sale",
     "website": "https://github.com/aba-retail/aba_loyalty_core",
     "author": "ABA Retail",
@@ -14,6 +14,7 @@
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "views/aba_loyalty_point_move_views.xml",
+        "views/aba_loyalty_exception_views.xml",
         "views/aba_loyalty_tier_views.xml",
         "views/aba_loyalty_membership_views.xml",
         "views/aba_loyalty_engine_log_views.xml",

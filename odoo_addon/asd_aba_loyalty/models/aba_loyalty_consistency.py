@@ -5,7 +5,8 @@ from ..lib.aba_ledger import MOVE_TABLE
 
 
 class AbaLoyaltyConsistency(models.Model):
-    """Read-only report: per card, the cached balance against the ledger sum."""
+    """Read-only report: per card that has ledger moves, the cached balance against the ledger
+    sum (Odoo's own coupons, gift cards and eWallets have no moves and are not listed)."""
 
     _name = "aba.loyalty.consistency"
     _description = "Loyalty Ledger Consistency"
@@ -32,7 +33,7 @@ class AbaLoyaltyConsistency(models.Model):
                    round(COALESCE(c.points, 0)::numeric, 6) = round(COALESCE(m.total, 0), 6)
                        AS consistent
               FROM loyalty_card c
-              LEFT JOIN (SELECT card_id, SUM(points) AS total FROM %s
+              JOIN (SELECT card_id, SUM(points) AS total FROM %s
                           GROUP BY card_id) m ON m.card_id = c.id
             """,
             SQL.identifier(MOVE_TABLE),

@@ -237,6 +237,9 @@ class AbaLoyaltyEngine(models.AbstractModel):
             "date_to": date_to or None,
             "exclusive": bool(program.aba_exclusive) and kind == "promotion",
             "points_basis": program.aba_points_basis or "base",
+            # Odoo lets a loyalty program's customer spend in an order the points that order
+            # earns ("current" or "both"); "future" points only count from the next order.
+            "spend_earned": kind == "loyalty" and program.applies_on in ("current", "both"),
             "rules": rules,
             "rewards": rewards,
         }
@@ -306,6 +309,27 @@ class AbaLoyaltyEngine(models.AbstractModel):
         """The engine config of `company` (default: the current one), cached. Shared between
         requests: read it, never change it."""
         return self._cached_config(self._config_key(company))
+
+    @api.model
+    def _managed_loyalty_program_ids(self, company=None):
+        """Ids of the loyalty programs of the engine config of `company`: their cards carry
+        ledger moves and their points are the engine's."""
+        return [p["id"] for p in self._engine_config(company)["programs"] if p["kind"] == "loyalty"]
+
+    @api.model
+    def _all_managed_loyalty_program_ids(self):
+        ids = set()
+        # A program without company is in every company's config: the companies that own
+        # loyalty programs, and the current one, cover them all.
+        programs = (
+            self.env["loyalty.program"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("program_type", "=", "loyalty")])
+        )
+        for company in programs.company_id | self.env.company:
+            ids.update(self._managed_loyalty_program_ids(company))
+        return sorted(ids)
 
     @tools.ormcache("config_key")
     def _cached_config(self, config_key):
@@ -389,20 +413,69 @@ class AbaLoyaltyEngine(models.AbstractModel):
         return [int(cid) for cid in (categ.parent_path or "").split("/") if cid]
 
     @api.model
-    def _order_lines(self, lines):
+    def _engine_line(self, line):
+        """Whether the engine takes this POS line (not a reward line, a quantity, a unit price
+        >= 0)."""
+        return not line.is_reward_line and bool(line.qty) and line.price_unit >= 0
+
+    @api.model
+    def _line_price(self, line, tax_included=False):
+        """The unit price the engine takes: the line's, without tax (default) or with its taxes
+        (`aba_points_on_tax_included` on the card's program: Odoo's own point of sale earns on
+        prices with tax)."""
+        if not tax_included or not line.tax_ids_after_fiscal_position:
+            return line.price_unit
+        order = line.order_id
+        taxes = line.tax_ids_after_fiscal_position.compute_all(
+            line.price_unit, order.currency_id, 1, product=line.product_id,
+            partner=order.partner_id,
+        )
+        return order.currency_id.round(taxes["total_included"])
+
+    @api.model
+    def _free_units(self, order, program):
+        """[(product ids, units)] that the order's product rewards of `program` give for free
+        ("Buy 4, take 1"): as in Odoo's point of sale, they earn no points. (The till's reward
+        line carries the reward's discount product; the free units are of its reward
+        products.)"""
+        free = []
+        for line in order.lines:
+            reward = line.reward_id
+            if (
+                line.is_reward_line
+                and reward.reward_type == "product"
+                and reward.program_id == program
+                and line.qty > 0
+            ):
+                products = set(reward.reward_product_ids.ids) or {line.product_id.id}
+                free.append([products, _dec(line.qty)])
+        return free
+
+    @api.model
+    def _order_lines(self, lines, tax_included=False, free=None):
         """Engine lines from POS lines (reward lines excluded: the engine computes discounts).
-        Lines the engine cannot take (qty 0, negative unit price) are left out."""
+        Lines the engine cannot take (qty 0, negative unit price) are left out, and so are the
+        units `free` ([(product ids, units)], see `_free_units`) names."""
         payload = []
+        free = [[products, units] for products, units in free or []]
         for line in lines:
-            if line.is_reward_line or not line.qty or line.price_unit < 0:
+            if not self._engine_line(line):
+                continue
+            qty = _dec(line.qty)
+            for item in free:
+                if qty > 0 and item[1] > 0 and line.product_id.id in item[0]:
+                    given = min(item[1], qty)
+                    item[1] -= given
+                    qty -= given
+            if not qty:
                 continue
             payload.append(
                 {
                     "id": line.id,
                     "product_id": line.product_id.id,
                     "category_ids": self._line_categories(line.product_id),
-                    "qty": _dec(line.qty),
-                    "price_unit": _dec(line.price_unit),
+                    "qty": qty,
+                    "price_unit": _dec(self._line_price(line, tax_included)),
                     "discount": _dec(min(max(line.discount, 0.0), 100.0)),
                 }
             )
@@ -427,29 +500,93 @@ class AbaLoyaltyEngine(models.AbstractModel):
             "partner_id": order.partner_id.id or None,
             "card": {"id": card.id, "program_id": card.program_id.id, "points": balance},
             "membership": self._snapshot(order),
-            "lines": self._order_lines(order.lines.filtered(lambda ln: ln.qty > 0)),
+            "lines": self._order_lines(
+                order.lines.filtered(lambda ln: ln.qty > 0),
+                card.program_id.aba_points_on_tax_included,
+                self._free_units(order, card.program_id),
+            ),
             "redeem": redeem,
             "refund_of": None,
         }
 
     @api.model
-    def _refund_payload(self, refund, original, card, balance):
-        """A refund evaluated with the ORIGINAL order's membership snapshot (SPEC 4.11)."""
+    def _refund_original(self, refund, original, card):
+        """The sale being refunded, as the engine takes it to give back spent points (the
+        `original` key of a refund; docs/decisions.md "v2 rules"), or None when the sale spent
+        nothing on `card`.
+
+        `refunded_qty` and `returned` count the earlier refunds of this sale already planned
+        for this card, so that a sequence of partial refunds never gives back more than the
+        sale spent and the last one gives back the rest."""
+        info = (original.aba_loyalty_sale or {}).get(str(card.id)) or {}
+        redemptions = info.get("redemptions") or []
+        if not redemptions:
+            return None
+        sale_lines = [ln for ln in original.lines if self._engine_line(ln) and ln.qty > 0]
+        line_ids = {ln.id for ln in sale_lines}
+        earlier = (original.lines.refund_orderline_ids.order_id - refund).filtered(
+            lambda o: str(card.id) in (o.aba_loyalty_sale or {})
+        )
+        refunded = {}
+        for line in sale_lines:
+            qty = sum(-rl.qty for rl in line.refund_orderline_ids if rl.order_id in earlier)
+            refunded[line.id] = min(max(_dec(qty), Decimal(0)), _dec(line.qty))
+        returned = sum(
+            (Decimal(o.aba_loyalty_sale[str(card.id)].get("returned") or 0) for o in earlier),
+            Decimal(0),
+        )
+        items = [
+            {
+                "reward_id": item["reward_id"],
+                "points": Decimal(item["points"]),
+                "amount": Decimal(item["amount"]),
+                "lines": {
+                    int(k): Decimal(v) for k, v in item["lines"].items() if int(k) in line_ids
+                },
+            }
+            for item in redemptions
+            if Decimal(item["points"]) > 0
+        ]
+        if not items:
+            return None
+        total = sum((item["points"] for item in items), Decimal(0))
         return {
+            "lines": [
+                {"id": ln.id, "qty": _dec(ln.qty), "refunded_qty": refunded[ln.id]}
+                for ln in sale_lines
+            ],
+            "redemptions": items,
+            "returned": min(returned, total),
+        }
+
+    @api.model
+    def _refund_payload(self, refund, original, card, balance, prior=None):
+        """A refund evaluated with the ORIGINAL order's membership snapshot (SPEC 4.11); with
+        `prior` (see `_refund_original`), the points its refunded part spent come back."""
+        lines = refund.lines.filtered(
+            lambda ln: ln.qty < 0 and ln.refunded_orderline_id.order_id == original
+        )
+        payload_lines = self._order_lines(lines, card.program_id.aba_points_on_tax_included)
+        if prior is not None:
+            known = {item["id"] for item in prior["lines"]}
+            origin = {ln.id: ln.refunded_orderline_id.id for ln in lines}
+            for item in payload_lines:
+                line_id = origin.get(item["id"])
+                item["origin_line_id"] = line_id if line_id in known else None
+        payload = {
             "uid": refund.uuid,
             # Evaluated as of the sale: the programs and the snapshot that gave the points.
             "date_order": original.date_order,
             "partner_id": original.partner_id.id or None,
             "card": {"id": card.id, "program_id": card.program_id.id, "points": balance},
             "membership": self._snapshot(original),
-            "lines": self._order_lines(
-                refund.lines.filtered(
-                    lambda ln: ln.qty < 0 and ln.refunded_orderline_id.order_id == original
-                )
-            ),
+            "lines": payload_lines,
             "redeem": [],
             "refund_of": original.uuid,
         }
+        if prior is not None:
+            payload["original"] = prior
+        return payload
 
     @api.model
     def _now(self):

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib.aba_ledger import (
+    BALANCE_CHECK_SQL,
     CardNotFoundError,
     InsufficientBalanceError,
     InvalidMoveError,
@@ -14,15 +15,26 @@ POINTS_DIGITS = (16, 6)
 
 class AbaLoyaltyPointMove(models.Model):
     """One change of a card's points. The ledger is the source of truth; `loyalty_card.points`
-    is its cache, updated in the same transaction by `_post`."""
+    is its cache, updated in the same transaction by `_post`.
+
+    Only the cards of the programs the engine manages have moves. `card_id` is the card's id as
+    a plain integer, with no foreign key: Odoo deletes cards in its own flows (a cancelled sale
+    order's coupons, gift cards), and a deleted card keeps its history here (`card_code` is its
+    code at posting time)."""
 
     _name = "aba.loyalty.point.move"
     _description = "Loyalty Points Ledger Move"
     _order = "id desc"
     _rec_name = "idempotency_key"
 
-    card_id = fields.Many2one(
-        "loyalty.card", required=True, ondelete="restrict", index=True, readonly=True
+    card_id = fields.Integer(
+        "Card ID", required=True, index=True, readonly=True,
+        help="Id of the loyalty card (kept after Odoo deletes the card).",
+    )
+    card_code = fields.Char(readonly=True, help="Code of the loyalty card when posted.")
+    loyalty_card_id = fields.Many2one(
+        "loyalty.card", "Card", compute="_compute_loyalty_card_id",
+        help="The loyalty card, while it exists.",
     )
     partner_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null")
     program_id = fields.Many2one("loyalty.program", readonly=True)
@@ -33,6 +45,7 @@ class AbaLoyaltyPointMove(models.Model):
             ("earn", "Earn"),
             ("redeem", "Redeem"),
             ("refund", "Refund"),
+            ("return", "Points Returned"),
             ("adjust", "Adjustment"),
             ("opening", "Opening"),
         ],
@@ -46,6 +59,11 @@ class AbaLoyaltyPointMove(models.Model):
         readonly=True,
         help="Refund points that could not be taken back because the balance was too low.",
     )
+    shortfall = fields.Float(
+        digits=POINTS_DIGITS,
+        readonly=True,
+        help="Points a paid order spent that the card could not cover (posted down to zero).",
+    )
     idempotency_key = fields.Char(required=True, readonly=True)
     engine = fields.Char(readonly=True, help="Engine path that computed the points.")
 
@@ -55,20 +73,40 @@ class AbaLoyaltyPointMove(models.Model):
             "UNIQUE(idempotency_key)",
             "A ledger move with this idempotency key already exists.",
         ),
+        (
+            "balance_non_negative",
+            BALANCE_CHECK_SQL,
+            "A loyalty card's balance cannot go below zero.",
+        ),
     ]
 
+    def _compute_loyalty_card_id(self):
+        existing = set(
+            self.env["loyalty.card"].sudo().browse(set(self.mapped("card_id"))).exists().ids
+        )
+        for move in self:
+            move.loyalty_card_id = move.card_id if move.card_id in existing else False
+
+    @api.depends("idempotency_key", "card_code")
+    def _compute_display_name(self):
+        for move in self:
+            move.display_name = move.idempotency_key
     @api.model
-    def _post(self, card, kind, points, order=None, key=None, engine=None):
+    def _post(self, card, kind, points, order=None, key=None, engine=None, clamp=False):
         """Post one move through the ledger SQL; returns the `MoveResult`.
 
         Idempotent per key (by default derived from the order's uuid, the card and the kind).
-        Raises UserError for a redemption beyond the balance (nothing written).
+        A card without moves gets its `opening` move first. Raises UserError for a redemption
+        beyond the balance (nothing written), unless `clamp`: then it is posted down to zero
+        and the rest is the move's `shortfall`.
         """
         self.env.flush_all()
         try:
             result = post_move(
                 self.env.cr,
                 card_id=card.id,
+                clamp=clamp,
+                open_missing=True,
                 kind=kind,
                 points=points,
                 key=key,
@@ -96,9 +134,13 @@ class AbaLoyaltyPointMove(models.Model):
 
     @api.model
     def _check_consistency(self, cards=None):
-        """Per card, cache == ledger sum. Returns the `ConsistencyReport`."""
+        """Per card, cache == ledger sum, for the given cards or else every card of a program the
+        engine manages that has moves. Returns the `ConsistencyReport`."""
         self.env.flush_all()
-        return check_consistency(self.env.cr, cards.ids if cards is not None else None)
+        if cards is not None:
+            return check_consistency(self.env.cr, cards.ids)
+        program_ids = self.env["aba.loyalty.engine"]._all_managed_loyalty_program_ids()
+        return check_consistency(self.env.cr, None, program_ids=program_ids)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

@@ -15,3 +15,9 @@ class LoyaltyProgram(models.Model):
         default="base",
         help="Loyalty: money rules earn on base prices or on the amounts after discounts.",
     )
+    aba_points_on_tax_included = fields.Boolean(
+        "Points on Prices With Tax",
+        help="Loyalty: the engine earns (and discounts) on unit prices with their taxes, as "
+        "Odoo's point of sale does. Off (default): on unit prices without tax, the prices the "
+        "order lines carry.",
+    )

@@ -1,7 +1,9 @@
 from . import (
+    test_coexistence,
     test_discounts,
     test_engine_cache,
     test_engine_routing,
+    test_intended_differences,
     test_ledger,
     test_membership,
     test_pos_flow,

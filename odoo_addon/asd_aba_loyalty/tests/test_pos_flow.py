@@ -1,6 +1,5 @@
 import importlib.util
 
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import AbaLoyaltyCase
@@ -29,6 +28,9 @@ class TestPosFlow(AbaLoyaltyCase):
         # Offline re-send and a retried confirmation RPC with the client's own numbers.
         self.sync(dict(data))
         self.assertEqual(self.env["pos.order"].search_count([("uuid", "=", order.uuid)]), 1)
+        # The uuid's claim: what makes two concurrent sends of it one order.
+        claims = self.env["aba.loyalty.order.claim"].sudo().search([("uuid", "=", order.uuid)])
+        self.assertEqual(len(claims), 1)
         coupon_data = {
             str(self.card.id): {
                 "points": 10, "program_id": self.program.id, "coupon_id": self.card.id,
@@ -110,12 +112,28 @@ class TestPosFlow(AbaLoyaltyCase):
         self.assertFalse(order.aba_discount_mismatch)
         self.assertConsistent()
 
-    def test_redemption_beyond_balance_is_refused(self):
+    def test_redemption_beyond_balance_is_posted_down_to_zero(self):
         self.pay([(self.product_b, 1)])  # 3 points
+        self.program.applies_on = "future"  # this order's points cannot pay its reward
         data = self.order_data([(self.product_a, 1)], reward_points=5)
-        with self.assertRaisesRegex(UserError, "Not enough loyalty points"):
-            self.sync(data)
-        self.assertEqual(self.card.points, 3)
+        with self.assertLogs("odoo.addons.asd_aba_loyalty.models.aba_loyalty_exception",
+                             "WARNING") as logs:
+            order = self.sync(data)  # a paid order is never refused
+        self.assertEqual(order.state, "paid")
+        self.assertIn("shortfall 2", logs.output[0])
+        redeem = self.card_moves(kind="redeem")
+        self.assertEqual((redeem.points, redeem.shortfall), (-3, 2))
+        self.assertEqual(self.card.points, 10)  # 3 - 3 covered, then + 10 earned
+        exception = order.aba_exception_ids
+        self.assertEqual(
+            (exception.reason, exception.requested, exception.covered, exception.shortfall,
+             exception.state, exception.partner_id, exception.card_code),
+            ("insufficient_points", 5, 3, 2, "new", self.partner, self.card.code),
+        )
+        exception.action_mark_reviewed()
+        self.assertEqual(exception.state, "reviewed")
+        self.assertEqual(order.aba_posting_state, "posted")
+        self.assertConsistent()
 
     def test_refund_reverses_the_points_of_the_refunded_lines(self):
         order, _ = self.pay([(self.product_a, 1), (self.product_b, 1)])  # 13 points
@@ -167,7 +185,7 @@ class TestPosFlow(AbaLoyaltyCase):
                              "coupon_id": other_card.id}}
         )
         self.assertEqual(other_card.points, 7)  # Odoo's own computation, kept
-        self.assertEqual(self.card_moves(other_card).mapped("kind"), ["adjust", "opening"])
+        self.assertFalse(self.card_moves(other_card))  # and Odoo's own card: no ledger
         self.assertEqual(self.card.points, 10)  # the engine's program, from the ledger
         self.assertConsistent()
 

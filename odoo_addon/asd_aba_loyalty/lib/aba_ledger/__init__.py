@@ -16,17 +16,24 @@ from .moves import KINDS, MoveResult, idempotency_key, post_move
 from .opening import post_opening_moves
 from .retry import RETRYABLE_SQLSTATES, backoff_delays, retry_in_savepoint, sqlstate, with_retry
 from .schema import (
+    BALANCE_CHECK,
+    BALANCE_CHECK_SQL,
     CARD_CHECK,
+    CARD_FK,
     KEY_CONSTRAINT,
     MOVE_TABLE,
     MOVE_TABLE_DDL,
     drop_card_check,
+    drop_card_foreign_key,
     ensure_card_check,
     ensure_move_table,
 )
 
 __all__ = [
+    "BALANCE_CHECK",
+    "BALANCE_CHECK_SQL",
     "CARD_CHECK",
+    "CARD_FK",
     "KEY_CONSTRAINT",
     "KINDS",
     "MOVE_TABLE",
@@ -43,6 +50,7 @@ __all__ = [
     "backoff_delays",
     "check_consistency",
     "drop_card_check",
+    "drop_card_foreign_key",
     "ensure_card_check",
     "ensure_move_table",
     "idempotency_key",
