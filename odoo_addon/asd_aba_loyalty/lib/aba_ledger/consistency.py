@@ -35,6 +35,21 @@ class ConsistencyReport:
         return Decimal(self.cards - len(self.discrepancies)) / Decimal(self.cards)
 
 
+# One constant statement (no SQL text assembled at run time): a NULL array means "no filter".
+_CHECK_SQL = f"""
+    SELECT c.id, COALESCE(c.points, 0)::numeric, COALESCE(m.total, 0),
+           round(COALESCE(c.points, 0)::numeric, %(precision)s)
+               <> round(COALESCE(m.total, 0), %(precision)s)
+      FROM loyalty_card c
+      LEFT JOIN (SELECT card_id, SUM(points) AS total FROM {MOVE_TABLE}
+                  GROUP BY card_id) m ON m.card_id = c.id
+     WHERE CASE WHEN %(cards)s::int[] IS NULL THEN m.card_id IS NOT NULL
+                ELSE c.id = ANY(%(cards)s::int[]) END
+       AND (%(programs)s::int[] IS NULL OR c.program_id = ANY(%(programs)s::int[]))
+     ORDER BY c.id
+"""
+
+
 def check_consistency(cr, card_ids=None, precision: int = 6,
                       program_ids=None) -> ConsistencyReport:
     """Compare every card that has ledger moves (or the given cards) with its ledger sum, in one
@@ -44,28 +59,11 @@ def check_consistency(cr, card_ids=None, precision: int = 6,
     they are not compared unless named in `card_ids`. Both sides are rounded to `precision`
     places: the cache is a float8 column.
     """
-    conditions, params = [], []
-    if card_ids is not None:
-        conditions.append("c.id = ANY(%s)")
-        params.append(list(card_ids))
-    else:
-        conditions.append("m.card_id IS NOT NULL")
-    if program_ids is not None:
-        conditions.append("c.program_id = ANY(%s)")
-        params.append(list(program_ids))
-    where = "WHERE " + " AND ".join(conditions)
-    cr.execute(
-        f"""
-        SELECT c.id, COALESCE(c.points, 0)::numeric, COALESCE(m.total, 0),
-               round(COALESCE(c.points, 0)::numeric, %s) <> round(COALESCE(m.total, 0), %s)
-          FROM loyalty_card c
-          LEFT JOIN (SELECT card_id, SUM(points) AS total FROM {MOVE_TABLE}
-                      GROUP BY card_id) m ON m.card_id = c.id
-          {where}
-         ORDER BY c.id
-        """,
-        [precision, precision, *params],
-    )
+    cr.execute(_CHECK_SQL, {
+        "precision": precision,
+        "cards": list(card_ids) if card_ids is not None else None,
+        "programs": list(program_ids) if program_ids is not None else None,
+    })
     rows = cr.fetchall()
     found = [Discrepancy(r[0], Decimal(r[1]), Decimal(r[2])) for r in rows if r[3]]
     return ConsistencyReport(len(rows), found)

@@ -110,15 +110,24 @@ def _applied(kind: str, requested: Decimal, balance: Decimal, card_id: int, clam
     raise InsufficientBalanceError(card_id, balance, -requested)
 
 
+_MOVE_COLUMNS = ("card_id", "card_code", "partner_id", "program_id", "order_uid", "pos_order_id",
+                 "kind", "points", "balance_after", "unrecovered", "shortfall",
+                 "idempotency_key", "engine", "create_uid", "write_uid")
+# One constant statement for every insert (a column a caller leaves out is NULL).
+_INSERT_MOVE_SQL = (
+    f"INSERT INTO {MOVE_TABLE} (card_id, card_code, partner_id, program_id, order_uid, "
+    "pos_order_id, kind, points, balance_after, unrecovered, shortfall, idempotency_key, engine, "
+    "create_uid, write_uid, create_date, write_date) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+
+
 def _insert_move(cr, values: dict) -> int | None:
-    columns = ", ".join(values)
-    placeholders = ", ".join(["%s"] * len(values))
-    cr.execute(
-        f"INSERT INTO {MOVE_TABLE} ({columns}, create_date, write_date) VALUES ({placeholders}, "
-        "now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-        list(values.values()),
-    )
+    unknown = set(values) - set(_MOVE_COLUMNS)
+    if unknown:
+        raise InvalidMoveError(f"{min(unknown)}: not a column of the ledger move")
+    cr.execute(_INSERT_MOVE_SQL, [values.get(column) for column in _MOVE_COLUMNS])
     row = cr.fetchone()
     return row[0] if row else None
 
