@@ -6,6 +6,7 @@ cd "$ROOT"
 echo "== lint" >&2
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy -p aba_loyalty_core --features testing --quiet -- -D warnings
 ruff check python tests benches scripts odoo_addon
 (cd fuzz && cargo fmt -- --check)
 echo "== rust tests" >&2

@@ -19,7 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = ROOT / "odoo_addon" / "asd_aba_loyalty"
-ODOO_DDL = ROOT / "crates" / "aba-loyalty-etl" / "sql" / "odoo18_loyalty_schema.sql"
+SQL = ROOT / "crates" / "aba-loyalty-testing" / "sql"
+ODOO_DDL = SQL / "odoo18_loyalty_schema.sql"
+ADDON_DDL = SQL / "addon_schema.sql"
 
 # The addon's pure-Python parts (odoo_addon/asd_aba_loyalty/lib: legacy engine, shim, ledger SQL)
 # are plain packages, importable without Odoo.
@@ -88,6 +90,7 @@ def make_db(pg_server):
 
 @pytest.fixture(scope="session")
 def odoo_schema_sql() -> str:
-    """Odoo 18's own DDL for the loyalty, POS and reference tables: the copy the ETL's source
-    generator ships (tests/test_etl.py checks it against ../shared/odoo18/loyalty_schema.sql)."""
+    """Odoo 18's own DDL for the loyalty, POS and reference tables: the copy the source generator
+    (crates/aba-loyalty-testing) ships; tests/test_etl.py checks it against its recorded sha256
+    and against the columns the ETL's streams read."""
     return ODOO_DDL.read_text()

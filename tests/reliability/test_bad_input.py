@@ -278,13 +278,13 @@ def _rejects(report) -> dict:
 def test_malformed_source_rows_are_reported_and_skipped(make_db):
     import random
 
-    from aba_loyalty_core import etl
+    from aba_loyalty_core import _testing, etl
 
     rng = random.Random(66)
     source, target = make_db("badsrc"), make_db("badtgt")
-    etl.generate(source, cards=500)
+    _testing.generate(source, cards=500)
     pristine = make_db("badref")
-    etl.generate(pristine, cards=500)
+    _testing.generate(pristine, cards=500)
 
     # Full load over a source with bad rows: each reported with table, id and the column.
     bad = _corrupt(source, rng.sample(CORRUPTIONS, 8))

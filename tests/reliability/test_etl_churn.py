@@ -76,10 +76,10 @@ def writer_process(dsn: str, seed: int, mode: str, duration: float, out) -> None
 
 @pytest.mark.timeout(600)
 def test_follow_keeps_up_with_churn_and_long_transactions(make_db):
-    from aba_loyalty_core import etl
+    from aba_loyalty_core import _testing, etl
 
     source, target = make_db("churnsrc"), make_db("churntgt")
-    etl.generate(source, cards=CARDS)
+    _testing.generate(source, cards=CARDS)
     runner = etl.Etl(source, target)
     runner.full_load()
 

@@ -106,10 +106,10 @@ def run_to_end(*args: str) -> None:
 
 @pytest.fixture
 def source_and_target(make_db):
-    from aba_loyalty_core import etl
+    from aba_loyalty_core import _testing
 
     source, target, calibration = make_db("crashsrc"), make_db("crashtgt"), make_db("crashcal")
-    etl.generate(source, cards=CARDS)
+    _testing.generate(source, cards=CARDS)
     # One complete run elsewhere: its duration is the window the kills aim at.
     started = time.monotonic()
     run_to_end("full-load", "--source", source, "--target", calibration)

@@ -51,10 +51,10 @@ def _with_options(dsn: str, options: str) -> str:
 
 @pytest.fixture
 def loaded(make_db):
-    from aba_loyalty_core import etl
+    from aba_loyalty_core import _testing
 
     source, target = make_db("secsrc"), make_db("sectgt")
-    etl.generate(source, cards=300)
+    _testing.generate(source, cards=300)
     return source, target
 
 
