@@ -104,7 +104,7 @@ def demo_engines(orders_count: int) -> None:
     native_results, native_s = timed(lambda: native.evaluate_many(orders))
     legacy_results, legacy_s = timed(lambda: [legacy.evaluate(order) for order in orders])
     differ = sum({**a, "engine": ""} != {**b, "engine": ""}
-                 for a, b in zip(native_results, legacy_results))
+                 for a, b in zip(native_results, legacy_results, strict=True))
     print(f"native evaluate_many: {orders_count / native_s:,.0f} orders/s; "
           f"legacy: {orders_count / legacy_s:,.0f} orders/s; ratio {legacy_s / native_s:.0f}x")
     print(f"results that differ between the paths: {differ}")

@@ -48,8 +48,9 @@ fn testing_activity(
     run(py, || activity(&dsn, &options))
 }
 
+/// Set as private attributes, outside the module's `__all__` (which lists the release API).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(testing_generate, m)?)?;
-    m.add_function(wrap_pyfunction!(testing_activity, m)?)?;
+    m.setattr("_testing_generate", wrap_pyfunction!(testing_generate, m)?)?;
+    m.setattr("_testing_activity", wrap_pyfunction!(testing_activity, m)?)?;
     Ok(())
 }

@@ -431,7 +431,10 @@ def test_validation_reports_injected_discrepancies_exactly(dbs):
     _execute(target, "UPDATE aba_engine.card_balances SET balance = balance - 0.01 WHERE card_id = 11")
     alerts = []
     report = etl.validate(source, target, threshold=0.9999, on_alert=alerts.append)
-    dec = lambda v: None if v is None else Decimal(v)
+
+    def dec(value):
+        return None if value is None else Decimal(value)
+
     found = {(d["card_id"], d["field"], d["kind"], dec(d["odoo"]), dec(d["engine"]))
              for d in report["discrepancies"]}
     (points_11,) = _rows(source, "SELECT points FROM loyalty_card WHERE id = 11")[0]
@@ -553,7 +556,10 @@ def test_errors_name_what_is_wrong_and_never_the_password(dbs, pg_server):
 def test_cli_never_prints_the_password(dbs):
     source, target = dbs
     secret = "PaSsW0rdXYZ"
-    with_password = lambda dsn: dsn.replace("postgres@", f"postgres:{secret}@")
+
+    def with_password(dsn: str) -> str:
+        return dsn.replace("postgres@", f"postgres:{secret}@")
+
     env = dict(os.environ, ABA_SOURCE_DSN=with_password(source), ABA_TARGET_DSN=with_password(target))
     base = [sys.executable, "-m", "aba_loyalty_core.etl"]
     for args in (["full-load"], ["sync"], ["validate"], ["status"], ["status", "--prometheus"], ["check"]):

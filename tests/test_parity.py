@@ -97,9 +97,9 @@ def strict_differences(left, right, path="") -> list[str]:
     if isinstance(left, list):
         if len(left) != len(right):
             return [f"{path}: {len(left)} items != {len(right)}"]
-        return [d for i, (a, b) in enumerate(zip(left, right))
+        return [d for i, (a, b) in enumerate(zip(left, right, strict=True))
                 for d in strict_differences(a, b, f"{path}[{i}]")]
-    if isinstance(left, Decimal) and str(left) != str(right) or left != right:
+    if (isinstance(left, Decimal) and str(left) != str(right)) or left != right:
         return [f"{path}: {left!r} != {right!r}"]
     return []
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-#: A field's location: str keys and int indexes from the document's root.
-Path = tuple[str | int, ...]
+from aba_loyalty_core.types import Path
 
 
 def render_path(path: Path) -> str:

@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         _print(report)
         return EXIT_ALERT if report["alert"] else 0
     if cmd == "follow":
-        alerted = []
+        alerted: list[dict[str, Any]] = []
 
         def on_round(report: dict[str, Any]) -> None:
             sys.stdout.write(json.dumps(report, default=str) + "\n")

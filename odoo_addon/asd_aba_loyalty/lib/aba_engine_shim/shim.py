@@ -177,7 +177,7 @@ class EngineShim:
                 return
             errors.append(_native_batch_error(translated, at))
             return
-        for index, result in zip(at, batch):
+        for index, result in zip(at, batch, strict=False):
             results[index] = result
 
     # -- shadow --------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ class EngineShim:
 
     def _shadow_many(self, orders: list) -> list[dict]:
         results = self._legacy.evaluate_many(orders)
-        for order, result in zip(orders, results):
+        for order, result in zip(orders, results, strict=True):
             uid = order.get("uid")
             if self._native is None:
                 self._fallback(uid, self._unavailable)
