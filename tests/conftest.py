@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,32 @@ def odoo_schema_sql() -> str:
     (crates/aba-loyalty-testing) ships; tests/test_etl.py checks it against its recorded sha256
     and against the columns the ETL's streams read."""
     return ODOO_DDL.read_text()
+
+
+# -- one behaviour suite, both engines ------------------------------------------------------------
+# The two-input pattern: a test taking `engine` runs once with the native aba_loyalty_core and once
+# with the pure-Python legacy engine; each gives its Engine class and its exception classes.
+
+@dataclass(frozen=True)
+class EngineKit:
+    name: str
+    Engine: type
+    LoyaltyError: type
+    ConfigError: type
+    OrderError: type
+    InsufficientPointsError: type
+
+
+def _engine_kit(name: str) -> EngineKit:
+    if name == "native":
+        import aba_loyalty_core as module
+    else:
+        import aba_legacy_engine as module
+    return EngineKit(name, module.Engine, module.LoyaltyError, module.ConfigError,
+                     module.OrderError, module.InsufficientPointsError)
+
+
+@pytest.fixture(params=["native", "legacy"])
+def engine(request) -> EngineKit:
+    """The Engine class and error classes of each engine in turn (`engine.name`)."""
+    return _engine_kit(request.param)
