@@ -20,9 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = ROOT / "odoo_addon" / "asd_aba_loyalty"
-SQL = ROOT / "crates" / "aba-loyalty-testing" / "sql"
-ODOO_DDL = SQL / "odoo18_loyalty_schema.sql"
-ADDON_DDL = SQL / "addon_schema.sql"
+ODOO_DDL = ROOT / "crates" / "aba-loyalty-testing" / "sql" / "odoo18_loyalty_schema.sql"
 
 # The addon's pure-Python parts (odoo_addon/asd_aba_loyalty/lib: legacy engine, shim, ledger SQL)
 # are plain packages, importable without Odoo.

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -23,7 +24,10 @@ from aba_loyalty_core.errors import (
     NotLoadedError,
     SourceSchemaError,
 )
-from conftest import ADDON_DDL, ODOO_DDL
+
+# The generator's DDL (test tooling, crates/aba-loyalty-testing): Odoo 18's and the addon's.
+SQL = Path(__file__).resolve().parent.parent / "crates" / "aba-loyalty-testing" / "sql"
+ODOO_DDL, ADDON_DDL = SQL / "odoo18_loyalty_schema.sql", SQL / "addon_schema.sql"
 
 TARGET_TABLES = {
     "partners": "partners", "programs": "programs", "rules": "rules", "rewards": "rewards",
