@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import psycopg2
-from aba_loyalty_core import etl
+from aba_loyalty_core import _testing, etl
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ def source_db(dsn: str, cards: int, fresh: bool) -> tuple[str, float | None]:
     admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin(dsn, f'CREATE DATABASE "{name}"')
     started = time.perf_counter()
-    etl.generate(with_db(dsn, name), cards=cards)
+    _testing.generate(with_db(dsn, name), cards=cards)
     return with_db(dsn, name), time.perf_counter() - started
 
 

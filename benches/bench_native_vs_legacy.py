@@ -59,7 +59,7 @@ def main() -> None:
     native_results = native.evaluate_many(orders)
     legacy_results = legacy.evaluate_many(orders)
     mismatches = sum({**n, "engine": "-"} != {**lg, "engine": "-"}
-                     for n, lg in zip(native_results, legacy_results))
+                     for n, lg in zip(native_results, legacy_results, strict=True))
     if mismatches:
         sys.exit(f"{mismatches} orders differ between native and legacy: not benchmarking")
     discounts = sum(len(r["discounts"]) for r in legacy_results)

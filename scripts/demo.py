@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "benches"))
 import aba_legacy_engine
 import aba_loyalty_core
 from aba_engine_shim import EngineShim
-from aba_loyalty_core import etl
+from aba_loyalty_core import _testing, etl
 from workload import build_config, build_order
 
 
@@ -61,7 +61,7 @@ def demo_etl(server_dsn: str, cards: int) -> None:
     source = recreate_database(server_dsn, "aba_demo_odoo")
     target = recreate_database(server_dsn, "aba_demo_engine")
     step(f"generating an Odoo 18 source database with {cards:,} loyalty cards")
-    report, seconds = timed(lambda: etl.generate(source, cards=cards))
+    report, seconds = timed(lambda: _testing.generate(source, cards=cards))
     print(f"generated {report['rows_total']:,} rows in {seconds:.1f} s:")
     for table, count in sorted(report["rows"].items()):
         print(f"  {table:<24} {count:>10,}")
@@ -76,12 +76,12 @@ def demo_etl(server_dsn: str, cards: int) -> None:
     print(f"full load: {total:,} rows in {seconds:.2f} s ({total / seconds:,.0f} rows/s)")
 
     step("Odoo-like POS activity (ledger moves, history, card balances), then a sync round")
-    report = etl.activity(source, moves=2000)
+    report = _testing.activity(source, moves=2000)
     print(f"{report['moves']:,} earnings on {report['cards_touched']:,} cards written in Odoo")
     sync_and_validate(job)
 
     step("the offline re-send bug: 25 cards whose balance Odoo doubled without a ledger move")
-    report = etl.activity(source, moves=0, drift=25)
+    report = _testing.activity(source, moves=0, drift=25)
     print(f"drifted cards: {sorted(report['drifted_cards'])[:5]} ...")
     validation = sync_and_validate(job)
     found = sorted({d["card_id"] for d in validation["discrepancies"]})
@@ -104,7 +104,7 @@ def demo_engines(orders_count: int) -> None:
     native_results, native_s = timed(lambda: native.evaluate_many(orders))
     legacy_results, legacy_s = timed(lambda: [legacy.evaluate(order) for order in orders])
     differ = sum({**a, "engine": ""} != {**b, "engine": ""}
-                 for a, b in zip(native_results, legacy_results))
+                 for a, b in zip(native_results, legacy_results, strict=True))
     print(f"native evaluate_many: {orders_count / native_s:,.0f} orders/s; "
           f"legacy: {orders_count / legacy_s:,.0f} orders/s; ratio {legacy_s / native_s:.0f}x")
     print(f"results that differ between the paths: {differ}")

@@ -11,7 +11,9 @@ if ! cmp -s "$ROOT/requirements-dev.txt" "$VENV/.requirements-dev.txt" 2>/dev/nu
     cp "$ROOT/requirements-dev.txt" "$VENV/.requirements-dev.txt"
 fi
 export VIRTUAL_ENV=$VENV PATH="$VENV/bin:$PATH"
+# The module with the `testing` feature: aba_loyalty_core._testing (the Odoo-shaped source
+# generator) exists only in this build, never in a release wheel.
 build_module() {
-    (cd "$ROOT" && maturin develop --release --quiet 2>&1 | grep -vE '^(📦|🔗|🐍|💻|📖|🛠|✏️|⚠️  Warning: .*Python 3.1)' >&2 || true)
-    python -c 'import aba_loyalty_core' || { echo "the module failed to build or import" >&2; exit 1; }
+    (cd "$ROOT" && maturin develop --release --features testing --quiet 2>&1 | grep -vE '^(📦|🔗|🐍|💻|📖|🛠|✏️|⚠️  Warning: .*Python 3.1)' >&2 || true)
+    python -c 'import aba_loyalty_core._testing' || { echo "the module failed to build or import" >&2; exit 1; }
 }

@@ -83,12 +83,12 @@ pub fn decode_and_evaluate(py: Python<'_>, engine: &Engine, nodes: &[PyNode<'_>]
 }
 
 /// Decodes in list order until the first error, giving each order to `sink`; the error's path
-/// is prefixed with the order's index.
+/// starts with the order's index.
 fn decode(nodes: &[PyNode<'_>], mut sink: impl FnMut(Order)) -> Option<CalcError> {
     for (index, node) in nodes.iter().enumerate() {
         match Order::decode(node) {
             Ok(order) => sink(order),
-            Err(err) => return Some(err.prefixed(&format!("[{index}]"))),
+            Err(err) => return Some(err.within(index)),
         }
     }
     None

@@ -6,7 +6,7 @@ use crate::gc_pause::GcPause;
 use crate::guard::guarded;
 use crate::output::Output;
 use crate::pynode::PyNode;
-use aba_loyalty_calc::error::Domain;
+use aba_loyalty_calc::error::{Domain, ErrorPath};
 use aba_loyalty_calc::input::{expected, Node};
 use aba_loyalty_calc::Order;
 use pyo3::prelude::*;
@@ -56,7 +56,7 @@ impl Engine {
             let py = orders.py();
             let nodes = PyNode(orders.clone()).items().ok_or_else(|| {
                 calc_err(Domain::Order.error(
-                    "orders".to_owned(),
+                    ErrorPath::root().key("orders"),
                     expected("a list", &PyNode(orders.clone())),
                 ))
             })?;
@@ -71,7 +71,7 @@ impl Engine {
             for (index, result) in results.into_iter().enumerate() {
                 match result {
                     Ok(evaluation) => evaluations.push(evaluation),
-                    Err(err) => return Err(calc_err(err.prefixed(&format!("[{index}]")))),
+                    Err(err) => return Err(calc_err(err.within(index))),
                 }
             }
             if let Some(err) = decode_error {
@@ -100,8 +100,9 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded("Engine.evaluate_membership", || {
             let py = partner_id.py();
-            let argument =
-                |name: &str, reason| calc_err(Domain::Order.error(name.to_owned(), reason));
+            let argument = |name: &'static str, reason| {
+                calc_err(Domain::Order.error(ErrorPath::root().key(name), reason))
+            };
             let partner_id = PyNode(partner_id.clone())
                 .int()
                 .map_err(|reason| argument("partner_id", reason))?;

@@ -2,11 +2,11 @@
 //!
 //! The classes live in `aba_loyalty_core.errors` (Python allows `ConfigError(LoyaltyError,
 //! ValueError)`, which `create_exception!` cannot express); they are looked up once and cached.
-use aba_loyalty_calc::CalcError;
+use aba_loyalty_calc::{CalcError, PathItem};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyString, PyTuple, PyType};
 
 /// The Python exception classes, by name in `aba_loyalty_core.errors`.
 #[derive(Clone, Copy, Debug)]
@@ -77,9 +77,31 @@ fn class_of(error: &CalcError) -> PyExc {
     }
 }
 
-/// A calculation error as the documented Python exception, message `"<path>: <reason>"`.
+/// A calculation error as the documented Python exception: `.path` (a tuple of str keys and int
+/// indexes), `.reason`, and the message `"<path>: <reason>"` built from them.
 pub fn calc_err(error: CalcError) -> PyErr {
-    py_err(class_of(&error), error.to_string())
+    Python::attach(|py| {
+        let build = || -> PyResult<PyErr> {
+            let cls = class(py, class_of(&error))?;
+            let items = error
+                .path()
+                .items()
+                .iter()
+                .map(|item| match item {
+                    PathItem::Key(key) => Ok(PyString::new(py, key).into_any()),
+                    PathItem::Index(index) => Ok(index.into_pyobject(py)?.into_any()),
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("path", PyTuple::new(py, items)?)?;
+            kwargs.set_item("reason", error.reason())?;
+            let exception = cls.call((error.to_string(),), Some(&kwargs))?;
+            Ok(PyErr::from_value(exception))
+        };
+        build().unwrap_or_else(|err| {
+            PyRuntimeError::new_err(format!("{error} (exception class unavailable: {err})"))
+        })
+    })
 }
 
 /// A Python-level failure while reading input or building output (a `__str__` that raises, a

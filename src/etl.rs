@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use aba_loyalty_etl::generate::{activity, generate, ActivityOptions, GenerateOptions};
 use aba_loyalty_etl::load::LoadOptions;
 use aba_loyalty_etl::monitor;
 use aba_loyalty_etl::sync::{SyncMethod, SyncOptions};
@@ -18,7 +17,7 @@ use serde::Serialize;
 use crate::errors::{etl_err, py_err, PyExc};
 
 /// Run `f` without the GIL; a panic becomes an `EtlError`, never a crash of the caller.
-fn run<T: Serialize + Send>(
+pub(crate) fn run<T: Serialize + Send>(
     py: Python<'_>,
     f: impl FnOnce() -> Result<T, EtlError> + Send,
 ) -> PyResult<String> {
@@ -180,45 +179,6 @@ fn etl_metrics(
         .map_err(|e| py_err(PyExc::Etl, format!("metrics encoding: {e}")))
 }
 
-/// Fill an empty database with an Odoo-18-shaped source (JSON report).
-#[pyfunction]
-#[pyo3(signature = (dsn, cards, partners=None, moves=None, orders=None, with_addon=true, seed=0.42))]
-#[allow(clippy::too_many_arguments)]
-fn etl_generate(
-    py: Python<'_>,
-    dsn: String,
-    cards: u32,
-    partners: Option<u32>,
-    moves: Option<u32>,
-    orders: Option<u32>,
-    with_addon: bool,
-    seed: f64,
-) -> PyResult<String> {
-    let options = GenerateOptions {
-        cards,
-        partners,
-        moves,
-        orders,
-        with_addon,
-        seed,
-    };
-    run(py, || generate(&dsn, &options))
-}
-
-/// Odoo-like writes on a generated source (demo / soak): earnings and drifted balances (JSON).
-#[pyfunction]
-#[pyo3(signature = (dsn, moves, drift=0, seed=0.5))]
-fn etl_activity(
-    py: Python<'_>,
-    dsn: String,
-    moves: u32,
-    drift: u32,
-    seed: f64,
-) -> PyResult<String> {
-    let options = ActivityOptions { moves, drift, seed };
-    run(py, || activity(&dsn, &options))
-}
-
 /// Streams and their groups/cadences, for the Python layer's docs and CLI.
 #[pyfunction]
 fn etl_streams() -> Vec<(String, String, String, bool, f64)> {
@@ -249,9 +209,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEtl>()?;
     m.add_function(wrap_pyfunction!(etl_status, m)?)?;
     m.add_function(wrap_pyfunction!(etl_metrics, m)?)?;
-    m.add_function(wrap_pyfunction!(etl_generate, m)?)?;
     m.add_function(wrap_pyfunction!(etl_streams, m)?)?;
     m.add_function(wrap_pyfunction!(etl_check_source, m)?)?;
-    m.add_function(wrap_pyfunction!(etl_activity, m)?)?;
     Ok(())
 }

@@ -9,6 +9,8 @@ mod guard;
 mod output;
 mod pyclasses;
 mod pynode;
+#[cfg(feature = "testing")]
+mod testing;
 
 use pyo3::prelude::*;
 
@@ -17,5 +19,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<engine::Engine>()?;
     etl::register(m)?;
+    #[cfg(feature = "testing")]
+    testing::register(m)?;
     Ok(())
 }

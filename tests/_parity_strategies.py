@@ -213,7 +213,7 @@ def configs(draw) -> dict:
             program["date_to"] = date_form(draw, DAY0 + timedelta(days=end))
         if draw(ints(0, 2)) == 0:
             program["exclusive"] = draw(BOOL)
-        if loyalty and draw(BOOL) or draw(ints(0, 9)) == 0:
+        if (loyalty and draw(BOOL)) or draw(ints(0, 9)) == 0:
             program["spend_earned"] = draw(one_of([True, True, False, None]))
         if loyalty or draw(ints(0, 4)) == 0:
             program["points_basis"] = draw(one_of(["base", "paid"]))
@@ -376,7 +376,7 @@ def synthetic_original(draw, lines: list) -> dict:
             entry["origin_line_id"] = draw(one_of([index + 1, f"S{index}", 1]))
         origins.append(entry.get("origin_line_id"))
     taken: dict = {}
-    for entry, origin in zip(lines, origins):
+    for entry, origin in zip(lines, origins, strict=True):
         if origin is not None:
             taken[origin] = taken.get(origin, Decimal(0)) + abs(read_decimal(entry["qty"]))
     sold = []

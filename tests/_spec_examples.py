@@ -66,3 +66,80 @@ def first_order_lines() -> list:
 
 def card() -> dict:
     return {"id": 900, "program_id": 10, "points": "0"}
+
+
+def line(line_id, qty, price_unit, **extra) -> dict:
+    return {"id": line_id, "product_id": line_id if isinstance(line_id, int) else 1, "qty": qty,
+            "price_unit": price_unit, **extra}
+
+
+def reward(reward_id: int, mode: str, value: str) -> dict:
+    return {"id": reward_id, "type": "discount", "mode": mode, "value": value,
+            "applicability": "order"}
+
+
+# -- spending what the order earns (v2) -----------------------------------------------------------
+
+def spend_earned_config(spend_earned: bool) -> dict:
+    program = {
+        "id": 20, "name": "Spend as you earn", "kind": "loyalty", "sequence": 1,
+        "spend_earned": spend_earned,
+        "rules": [{"id": 200, "mode": "money", "amount": "0.001"}],
+        "rewards": [{"id": 201, "type": "discount", "mode": "per_point", "value": "100",
+                     "applicability": "order", "required_points": "1"}],
+    }
+    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
+            "programs": [program]}
+
+
+def spend_earned_order() -> dict:
+    return order("s6", [line(1, 1, 50000)], card={"id": 901, "program_id": 20, "points": "0"},
+                 redeem=[{"reward_id": 201, "points": 20}])
+
+
+# -- refunds that give back spent points (SPEC 4.12, examples A-E) --------------------------------
+
+#: The sale's lines: 3 x 10,000 and 1 x 7,000 (sum of base 37,000).
+REFUND_SALE_LINES = {1: (3, 10000), 2: (1, 7000)}
+
+
+def refund_config() -> dict:
+    program = {
+        "id": 10, "name": "ABA Points", "kind": "loyalty", "sequence": 10,
+        "rules": [{"id": 100, "mode": "money", "amount": "0.0001"}],
+        "rewards": [
+            {"id": 101, "type": "discount", "mode": "per_point", "value": "100",
+             "applicability": "order", "required_points": "1"},
+            {"id": 102, "type": "discount", "mode": "fixed", "value": "5000",
+             "applicability": "order", "required_points": "120"},
+        ],
+    }
+    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
+            "programs": [program]}
+
+
+def refund_card() -> dict:
+    return {"id": 7, "program_id": 10, "points": "500"}
+
+
+def refund_sale(redeem: list) -> dict:
+    lines = [line(i, qty, price) for i, (qty, price) in REFUND_SALE_LINES.items()]
+    return order("sale-A", lines, card=refund_card(), redeem=redeem)
+
+
+def refund_of_sale(lines: list, redemptions: list | None, *, refunded: tuple, returned) -> dict:
+    """A refund of the sale: `lines` as (sale line id, negative qty), each with the sale's price
+    and its origin_line_id; `original` from the sale's lines, the quantities `refunded` so far,
+    the sale's `redemptions` (None: no `original` at all) and what was `returned` so far."""
+    refund = order(f"refund-{len(lines)}-{refunded}", [
+        line(origin, qty, REFUND_SALE_LINES[origin][1], origin_line_id=origin)
+        for origin, qty in lines], card=refund_card(), refund_of="sale-A")
+    if redemptions is not None:
+        refund["original"] = {
+            "lines": [{"id": i, "qty": qty, "refunded_qty": done}
+                      for (i, (qty, _price)), done in zip(REFUND_SALE_LINES.items(), refunded,
+                                                          strict=True)],
+            "redemptions": redemptions,
+            "returned": returned,
+        }
+    return refund

@@ -13,13 +13,14 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = ROOT / "odoo_addon" / "asd_aba_loyalty"
-ODOO_DDL = ROOT / "crates" / "aba-loyalty-etl" / "sql" / "odoo18_loyalty_schema.sql"
+ODOO_DDL = ROOT / "crates" / "aba-loyalty-testing" / "sql" / "odoo18_loyalty_schema.sql"
 
 # The addon's pure-Python parts (odoo_addon/asd_aba_loyalty/lib: legacy engine, shim, ledger SQL)
 # are plain packages, importable without Odoo.
@@ -88,6 +89,36 @@ def make_db(pg_server):
 
 @pytest.fixture(scope="session")
 def odoo_schema_sql() -> str:
-    """Odoo 18's own DDL for the loyalty, POS and reference tables: the copy the ETL's source
-    generator ships (tests/test_etl.py checks it against ../shared/odoo18/loyalty_schema.sql)."""
+    """Odoo 18's own DDL for the loyalty, POS and reference tables: the copy the source generator
+    (crates/aba-loyalty-testing) ships; tests/test_etl.py checks it against its recorded sha256
+    and against the columns the ETL's streams read."""
     return ODOO_DDL.read_text()
+
+
+# -- one behaviour suite, both engines ------------------------------------------------------------
+# The two-input pattern: a test taking `engine` runs once with the native aba_loyalty_core and once
+# with the pure-Python legacy engine; each gives its Engine class and its exception classes.
+
+@dataclass(frozen=True)
+class EngineKit:
+    name: str
+    Engine: type
+    LoyaltyError: type
+    ConfigError: type
+    OrderError: type
+    InsufficientPointsError: type
+
+
+def _engine_kit(name: str) -> EngineKit:
+    if name == "native":
+        import aba_loyalty_core as module
+    else:
+        import aba_legacy_engine as module
+    return EngineKit(name, module.Engine, module.LoyaltyError, module.ConfigError,
+                     module.OrderError, module.InsufficientPointsError)
+
+
+@pytest.fixture(params=["native", "legacy"])
+def engine(request) -> EngineKit:
+    """The Engine class and error classes of each engine in turn (`engine.name`)."""
+    return _engine_kit(request.param)

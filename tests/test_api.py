@@ -4,6 +4,7 @@ paths, evaluate_many's contract (GIL released, error prefix), evaluate_membershi
 from __future__ import annotations
 
 import copy
+import pickle
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -18,6 +19,7 @@ from aba_loyalty_core import (
     LoyaltyError,
     OrderError,
 )
+from aba_loyalty_core.errors import render_path
 
 UTC = timezone.utc
 WIB = timezone(timedelta(hours=7))
@@ -489,6 +491,43 @@ def test_bad_orders_name_the_field(path, value, error, message):
         engine.evaluate(with_change(order(), path, value))
     assert str(caught.value).startswith(message), str(caught.value)
     assert isinstance(caught.value, LoyaltyError)
+    # The path is data, and the message is built from it and the reason.
+    exc = caught.value
+    assert all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in exc.path)
+    assert str(exc) == f"{render_path(exc.path) or 'order'}: {exc.reason}"
+    assert message.startswith(render_path(exc.path) + ":")
+
+
+def test_errors_carry_path_and_reason_as_data():
+    engine = Engine(config(promo(1, 1, percent(11, 10)), loyalty()))
+    bad_qty = order(lines=[{"id": 1, "product_id": 1, "qty": 0, "price_unit": 1}])
+    with pytest.raises(OrderError) as caught:
+        engine.evaluate(bad_qty)
+    assert caught.value.path == ("lines", 0, "qty")
+    assert caught.value.reason == "must be > 0 in a sale"
+    with pytest.raises(OrderError) as caught:
+        engine.evaluate_many([order(), order(), bad_qty])
+    assert caught.value.path == (2, "lines", 0, "qty")
+    assert str(caught.value) == "[2].lines[0].qty: must be > 0 in a sale"
+    with pytest.raises(OrderError) as caught:
+        engine.evaluate_many([order(), "not an order"])
+    assert caught.value.path == (1,) and str(caught.value).startswith("[1]: ")
+    with pytest.raises(OrderError) as caught:
+        engine.evaluate("not an order")
+    assert caught.value.path == () and str(caught.value) == f"order: {caught.value.reason}"
+    with pytest.raises(ConfigError) as caught:
+        Engine({"currency": {"code": "IDR", "rounding": "0"}, "programs": []})
+    assert caught.value.path == ("currency", "rounding")
+    with pytest.raises(ConfigError) as caught:
+        Engine([])
+    assert caught.value.path == () and str(caught.value).startswith("config: ")
+    with pytest.raises(OrderError) as caught:
+        engine.evaluate_membership(1, "x", "2024-01-01")
+    assert caught.value.path == ("spend",)
+    # Pickling keeps them (an error crossing a process boundary).
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (type(again), again.path, again.reason, str(again)) == (
+        type(caught.value), caught.value.path, caught.value.reason, str(caught.value))
 
 
 def test_redemption_checks_card_and_refunds():

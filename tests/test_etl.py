@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from aba_loyalty_core import etl
+from aba_loyalty_core import _testing, etl
 from aba_loyalty_core.errors import (
     AddonMissingError,
     EtlArgumentError,
@@ -23,6 +24,10 @@ from aba_loyalty_core.errors import (
     NotLoadedError,
     SourceSchemaError,
 )
+
+# The generator's DDL (test tooling, crates/aba-loyalty-testing): Odoo 18's and the addon's.
+SQL = Path(__file__).resolve().parent.parent / "crates" / "aba-loyalty-testing" / "sql"
+ODOO_DDL, ADDON_DDL = SQL / "odoo18_loyalty_schema.sql", SQL / "addon_schema.sql"
 
 TARGET_TABLES = {
     "partners": "partners", "programs": "programs", "rules": "rules", "rewards": "rewards",
@@ -118,17 +123,52 @@ MANAGED, UNMANAGED = 1800, 200
 def dbs(make_db):
     """(source, target): a generated source of 2,000 cards and an empty engine database."""
     source = make_db("src")
-    etl.generate(source, cards=2000, seed=0.1)
+    _testing.generate(source, cards=2000, seed=0.1)
     return source, make_db("tgt")
 
 
-def test_shipped_odoo_ddl_is_odoo_18s_own(odoo_schema_sql):
-    """The generator (and every test source) uses the DDL copied from shared/odoo18; it must stay
-    byte-identical to that dump of a real Odoo 18."""
-    shared = Path(__file__).resolve().parents[2] / "shared" / "odoo18" / "loyalty_schema.sql"
-    if not shared.exists():
-        pytest.skip(f"{shared} is not beside this checkout")
-    assert odoo_schema_sql == shared.read_text()
+def test_shipped_odoo_ddl_is_odoo_18s_own_and_has_what_the_etl_reads(make_db):
+    """The generator (and every test source) uses a schema-only dump of a real Odoo 18: it must
+    stay byte-identical to the dump whose sha256 is recorded beside it, and, loaded into an empty
+    database, offer every table and column the ETL's streams read (the addon's streams only with
+    the addon's DDL), as the ETL's own preflight sees them."""
+    recorded, name = (ODOO_DDL.parent / (ODOO_DDL.name + ".sha256")).read_text().split()
+    assert name == ODOO_DDL.name
+    assert hashlib.sha256(ODOO_DDL.read_bytes()).hexdigest() == recorded
+    odoo_only = make_db("ddl")
+    _execute(odoo_only, ODOO_DDL.read_text())
+    check = etl.check_source(odoo_only)
+    addon_streams = {name for name, info in etl.STREAMS.items() if info["addon"]}
+    assert set(check["streams_available"]) == set(etl.STREAMS) - addon_streams
+    assert set(check["missing"]) == addon_streams and check["addon_installed"] is False
+    _execute(odoo_only, ADDON_DDL.read_text())
+    check = etl.check_source(odoo_only)
+    assert check["streams_available"] == list(etl.STREAMS)
+    assert check["missing"] == {} and check["optional_missing"] == {}
+    assert check["addon_installed"] is True
+
+
+def test_activity_refuses_a_database_generate_did_not_create(make_db):
+    """activity writes fake earnings and doubles balances: on an Odoo database (same tables,
+    rows, no generator marker) it refuses before writing anything, with the documented class."""
+    odoo = make_db("odoo")
+    _execute(odoo, ODOO_DDL.read_text(), ADDON_DDL.read_text(),
+             "INSERT INTO loyalty_card (id, code, points) VALUES (1, 'real-1', 50)")
+    before = _rows(odoo, "SELECT id, points FROM loyalty_card ORDER BY id")
+    for database in (odoo, make_db("empty")):
+        with pytest.raises(EtlArgumentError, match="not created by generate") as err:
+            _testing.activity(database, moves=10, drift=1)
+        assert _testing.MARKER_TABLE in str(err.value)
+    assert _rows(odoo, "SELECT id, points FROM loyalty_card ORDER BY id") == before
+    assert _rows(odoo, "SELECT count(*) FROM aba_loyalty_point_move") == [(0,)]
+    assert _rows(odoo, "SELECT count(*) FROM loyalty_history") == [(0,)]
+    # A generated source carries the marker; without it (dropped), activity refuses it too.
+    generated = make_db("gen")
+    _testing.generate(generated, cards=20)
+    assert _testing.activity(generated, moves=5)["moves"] == 5
+    _execute(generated, f"DROP TABLE {_testing.MARKER_TABLE}")
+    with pytest.raises(EtlArgumentError, match="not created by generate"):
+        _testing.activity(generated, moves=5)
 
 
 def test_full_load_copies_every_stream_exactly(dbs):
@@ -335,7 +375,7 @@ def test_late_commit_with_old_write_date_is_not_missed(dbs):
 
 def test_killed_load_resumes_without_loss_or_duplicates(make_db):
     source, target = make_db("src"), make_db("tgt")
-    etl.generate(source, cards=25000, seed=0.2)
+    _testing.generate(source, cards=25000, seed=0.2)
     env = dict(os.environ, ABA_SOURCE_DSN=source, ABA_TARGET_DSN=target)
     proc = subprocess.Popen([sys.executable, "-m", "aba_loyalty_core.etl", "-q", "full-load"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -395,7 +435,10 @@ def test_validation_reports_injected_discrepancies_exactly(dbs):
     _execute(target, "UPDATE aba_engine.card_balances SET balance = balance - 0.01 WHERE card_id = 11")
     alerts = []
     report = etl.validate(source, target, threshold=0.9999, on_alert=alerts.append)
-    dec = lambda v: None if v is None else Decimal(v)
+
+    def dec(value):
+        return None if value is None else Decimal(value)
+
     found = {(d["card_id"], d["field"], d["kind"], dec(d["odoo"]), dec(d["engine"]))
              for d in report["discrepancies"]}
     (points_11,) = _rows(source, "SELECT points FROM loyalty_card WHERE id = 11")[0]
@@ -478,7 +521,7 @@ def test_missing_odoo_table_is_named_and_nothing_is_written(dbs):
 
 def test_source_without_the_addon(make_db):
     source, target = make_db("src"), make_db("tgt")
-    report = etl.generate(source, cards=500, with_addon=False)
+    report = _testing.generate(source, cards=500, with_addon=False)
     assert "aba_loyalty_point_move" not in report["rows"]
     with pytest.raises(AddonMissingError, match="aba_loyalty_point_move") as err:
         etl.full_load(source, target)
@@ -517,7 +560,10 @@ def test_errors_name_what_is_wrong_and_never_the_password(dbs, pg_server):
 def test_cli_never_prints_the_password(dbs):
     source, target = dbs
     secret = "PaSsW0rdXYZ"
-    with_password = lambda dsn: dsn.replace("postgres@", f"postgres:{secret}@")
+
+    def with_password(dsn: str) -> str:
+        return dsn.replace("postgres@", f"postgres:{secret}@")
+
     env = dict(os.environ, ABA_SOURCE_DSN=with_password(source), ABA_TARGET_DSN=with_password(target))
     base = [sys.executable, "-m", "aba_loyalty_core.etl"]
     for args in (["full-load"], ["sync"], ["validate"], ["status"], ["status", "--prometheus"], ["check"]):
@@ -582,7 +628,7 @@ def test_activity_sync_and_validation_catch_doubled_balances(dbs):
     the cards whose cached balance was doubled without a ledger move."""
     source, target = dbs
     etl.full_load(source, target)
-    activity = etl.activity(source, moves=300, drift=3)
+    activity = _testing.activity(source, moves=300, drift=3)
     assert activity["moves"] == 300 and len(activity["drifted_cards"]) == 3
     report = etl.sync(source, target)
     assert {s["stream"]: s["rows_upserted"] for s in report["streams"]}["moves"] == 300

@@ -39,6 +39,7 @@ from _spec_examples import (
     points_program,
     promotion,
 )
+from aba_loyalty_core.errors import LoyaltyError, render_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,13 +61,19 @@ def native():
 
 
 def outcome(call):
-    """("ok", result with engine blanked) or ("error", class name, field path)."""
+    """("ok", result with engine blanked) or ("error", class name, rendered path, `.path`).
+
+    Both are compared: the message's path text and the structured `.path` (keys and int
+    indexes) the error carries."""
     try:
         result = call()
     except Exception as exc:  # noqa: BLE001 - any exception is an outcome to compare
         message = str(exc)
         path = message.split(": ", 1)[0] if ": " in message else message
-        return ("error", type(exc).__name__, path)
+        structured = getattr(exc, "path", "no .path attribute")
+        if isinstance(exc, (aba_legacy_engine.LoyaltyError, LoyaltyError)):
+            assert message == f"{render_path(exc.path) or exc.document}: {exc.reason}", message
+        return ("error", type(exc).__name__, path, structured)
     return ("ok", blank_engine(result))
 
 
@@ -90,9 +97,9 @@ def strict_differences(left, right, path="") -> list[str]:
     if isinstance(left, list):
         if len(left) != len(right):
             return [f"{path}: {len(left)} items != {len(right)}"]
-        return [d for i, (a, b) in enumerate(zip(left, right))
+        return [d for i, (a, b) in enumerate(zip(left, right, strict=True))
                 for d in strict_differences(a, b, f"{path}[{i}]")]
-    if isinstance(left, Decimal) and str(left) != str(right) or left != right:
+    if (isinstance(left, Decimal) and str(left) != str(right)) or left != right:
         return [f"{path}: {left!r} != {right!r}"]
     return []
 

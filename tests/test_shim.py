@@ -45,11 +45,15 @@ def make_order(uid: str, **extra) -> dict:
 LEGACY = aba_legacy_engine.Engine(CONFIG)
 
 
-def module(engine_cls, version: str = aba_legacy_engine.__version__) -> types.ModuleType:
-    """A stand-in native module (the shim's `native_module` injection point)."""
+def module(engine_cls, version: str = aba_legacy_engine.__version__,
+           *, exports_errors: bool = True) -> types.ModuleType:
+    """A stand-in native module (the shim's `native_module` injection point), exporting its
+    input error class as the real module does."""
     fake = types.ModuleType("fake_native")
     fake.__version__ = version
     fake.Engine = engine_cls
+    if exports_errors:
+        fake.OrderError = OrderError
     return fake
 
 
@@ -70,12 +74,22 @@ class RaisingEngine:
 
 
 class OrderError(Exception):
-    """A foreign class named like the native input error: translated by name."""
+    """A foreign input error class: translated because the module exports it as its
+    OrderError, with its path and reason, never because of its name."""
+
+    def __init__(self, message, *, path=(), reason=None):
+        super().__init__(message)
+        self.path, self.reason = path, reason
 
 
 class RejectingEngine(RaisingEngine):
     def evaluate(self, order):
-        raise OrderError("lines[0].qty: must be > 0 in a sale")
+        raise OrderError("lines[0].qty: must be > 0 in a sale", path=("lines", 0, "qty"),
+                         reason="must be > 0 in a sale")
+
+    def evaluate_many(self, orders):
+        raise OrderError("[0].lines[0].qty: must be > 0 in a sale",
+                         path=(0, "lines", 0, "qty"), reason="must be > 0 in a sale")
 
 
 def uid_in(path: str, percentage: int) -> str:
@@ -230,9 +244,27 @@ def test_native_input_error_is_raised_as_the_legacy_class_not_a_fallback():
     reports = []
     shim = EngineShim(CONFIG, use_native=True, native_module=module(RejectingEngine),
                       on_fallback=reports.append)
-    with pytest.raises(aba_legacy_engine.OrderError, match=r"^lines\[0\]\.qty: must be > 0"):
+    with pytest.raises(aba_legacy_engine.OrderError, match=r"^lines\[0\]\.qty: must be > 0") as err:
         shim.evaluate(make_order("bad"))
+    assert err.value.path == ("lines", 0, "qty") and err.value.reason == "must be > 0 in a sale"
     assert reports == []
+    # In a batch, the native position in the sub-batch becomes the caller's index, structurally.
+    uid = uid_in("native", 50)
+    shim = EngineShim(CONFIG, use_native=True, rollout_percentage=50,
+                      native_module=module(RejectingEngine), on_fallback=reports.append)
+    with pytest.raises(aba_legacy_engine.OrderError, match=r"^\[1\]\.lines\[0\]\.qty: ") as err:
+        shim.evaluate_many([make_order(uid_in("legacy", 50)), make_order(uid)])
+    assert err.value.path == (1, "lines", 0, "qty") and reports == []
+
+
+def test_a_foreign_class_named_like_an_input_error_is_a_failure_unless_exported():
+    """Classes are matched by identity with the module's exports, not by name: the same error
+    from a module that does not export it is a native failure (fallback), not an input error."""
+    reports = []
+    shim = EngineShim(CONFIG, use_native=True, on_fallback=reports.append,
+                      native_module=module(RejectingEngine, exports_errors=False))
+    assert shim.evaluate(make_order("named-alike"))["engine"] == "legacy"
+    assert [r["error_type"] for r in reports] == ["OrderError"]
 
 
 @pytest.mark.parametrize("use_native", [False, True])
@@ -245,8 +277,9 @@ def test_real_input_errors_come_as_legacy_classes(use_native):
     too_much = make_order("greedy", redeem=[{"reward_id": 101, "points": "51"}])
     with pytest.raises(aba_legacy_engine.InsufficientPointsError, match=r"^redeem: "):
         shim.evaluate(too_much)
-    with pytest.raises(aba_legacy_engine.OrderError, match=r"^\[1\]\.lines\[0\]\.qty: "):
+    with pytest.raises(aba_legacy_engine.OrderError, match=r"^\[1\]\.lines\[0\]\.qty: ") as err:
         shim.evaluate_many([make_order("fine"), bad_qty])
+    assert err.value.path == (1, "lines", 0, "qty") and err.value.reason == "must be > 0 in a sale"
 
 
 def test_batch_error_index_is_the_callers_index_across_paths():
@@ -256,8 +289,9 @@ def test_batch_error_index_is_the_callers_index_across_paths():
     bad = make_order(native_uid, lines=[{"id": 1, "product_id": 3, "qty": -1,
                                          "price_unit": 1}])
     orders = [make_order(legacy_uid), make_order(legacy_uid + "x"), bad]
-    with pytest.raises(aba_legacy_engine.OrderError, match=r"^\[2\]\.lines\[0\]\.qty: "):
+    with pytest.raises(aba_legacy_engine.OrderError, match=r"^\[2\]\.lines\[0\]\.qty: ") as err:
         shim.evaluate_many(orders)
+    assert err.value.path == (2, "lines", 0, "qty")
     results = shim.evaluate_many([make_order(legacy_uid), make_order(native_uid)])
     assert [r["engine"] for r in results] == ["legacy", "native"]
 

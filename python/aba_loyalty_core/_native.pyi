@@ -1,233 +1,69 @@
-"""Type stubs of the native extension module (Rust, pyo3)."""
+"""Type stubs of the native extension module (Rust, pyo3): exactly what it defines at runtime
+(checked by mypy's stubtest in scripts/test.sh). The shapes of inputs and outputs live in the
+runtime module aba_loyalty_core.types. A build with the `testing` cargo feature also has the
+private functions aba_loyalty_core._testing wraps (not part of this stub)."""
 
-
-import datetime
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import Literal, TypeAlias, TypedDict
+from typing import final
 
-from typing_extensions import NotRequired
+from aba_loyalty_core.types import (
+    DateTimeInput,
+    DecimalInput,
+    EngineConfig,
+    EvaluationResult,
+    MembershipSnapshot,
+    Order,
+)
+
+__all__ = [
+    "Engine",
+    "Etl",
+    "__version__",
+    "etl_check_source",
+    "etl_metrics",
+    "etl_status",
+    "etl_streams",
+]
 
 __version__: str
 
-DecimalInput: TypeAlias = Decimal | int | float | str
-"""A decimal input: a float is read as ``Decimal(repr(x))``; bool, NaN and ±inf are refused."""
-DateInput: TypeAlias = datetime.date | str
-"""A ``datetime.date`` (not a datetime) or ``"YYYY-MM-DD"``."""
-DateTimeInput: TypeAlias = datetime.datetime | str
-"""A ``datetime`` (naive means UTC) or an ISO-8601 string."""
-
-
-class CurrencyConfig(TypedDict):
-    code: str
-    rounding: DecimalInput
-
-
-class TierConfig(TypedDict):
-    code: str
-    rank: int
-    multiplier: DecimalInput
-    min_spend: DecimalInput
-
-
-class MembershipConfig(TypedDict, total=False):
-    validity_days: int
-
-
-class RuleConfig(TypedDict):
-    id: int
-    mode: Literal["order", "money", "unit"]
-    amount: DecimalInput
-    product_ids: NotRequired[list[int] | None]
-    category_ids: NotRequired[list[int] | None]
-    min_qty: NotRequired[DecimalInput | None]
-    min_amount: NotRequired[DecimalInput | None]
-
-
-class RewardConfig(TypedDict):
-    id: int
-    type: Literal["discount"]
-    mode: Literal["percent", "fixed", "per_point"]
-    value: DecimalInput
-    applicability: Literal["order", "cheapest", "specific"]
-    product_ids: NotRequired[list[int] | None]
-    category_ids: NotRequired[list[int] | None]
-    max_amount: NotRequired[DecimalInput | None]
-    required_points: NotRequired[DecimalInput | None]
-
-
-class ProgramConfig(TypedDict):
-    id: int
-    name: str
-    kind: Literal["loyalty", "promotion"]
-    sequence: int
-    active: NotRequired[bool | None]
-    date_from: NotRequired[DateInput | None]
-    date_to: NotRequired[DateInput | None]
-    exclusive: NotRequired[bool | None]
-    spend_earned: NotRequired[bool | None]
-    """Loyalty only (SPEC 4.9 v2): this order's earned points may pay its redemptions."""
-    points_basis: NotRequired[Literal["base", "paid"] | None]
-    rules: list[RuleConfig]
-    rewards: list[RewardConfig]
-
-
-class EngineConfig(TypedDict):
-    currency: CurrencyConfig
-    points_precision: NotRequired[int | None]
-    tiers: NotRequired[list[TierConfig] | None]
-    membership: NotRequired[MembershipConfig | None]
-    programs: list[ProgramConfig]
-
-
-class Card(TypedDict):
-    id: int
-    program_id: int
-    points: DecimalInput
-
-
-class MembershipSnapshotInput(TypedDict):
-    partner_id: int | None
-    tier: str | None
-    evaluated_at: DateTimeInput
-    valid_until: DateTimeInput
-
-
-class OrderLine(TypedDict):
-    id: int | str
-    product_id: int
-    category_ids: NotRequired[list[int] | None]
-    qty: DecimalInput
-    price_unit: DecimalInput
-    discount: NotRequired[DecimalInput | None]
-    origin_line_id: NotRequired[int | str | None]
-    """In a refund: the id of the ``original`` line it refunds (SPEC 4.12 v2)."""
-
-
-class RedeemItem(TypedDict):
-    reward_id: int
-    points: DecimalInput
-
-
-class OriginalLine(TypedDict):
-    id: int | str
-    qty: DecimalInput
-    """Quantity sold (> 0)."""
-    refunded_qty: NotRequired[DecimalInput | None]
-    """Quantity refunded by earlier refunds, in [0, qty]."""
-
-
-class OriginalRedemption(TypedDict):
-    reward_id: int
-    points: DecimalInput
-    """The sale's ``points.redeemed[i].points`` (> 0)."""
-    amount: DecimalInput
-    """The matching ``discounts[j].amount`` (>= 0)."""
-    lines: dict[int | str, DecimalInput]
-    """The matching ``discounts[j].lines``: original line id -> share (>= 0)."""
-
-
-class Original(TypedDict):
-    """The sale a refund refunds (SPEC 4.12 v2)."""
-
-    lines: list[OriginalLine]
-    redemptions: NotRequired[list[OriginalRedemption] | None]
-    returned: NotRequired[DecimalInput | None]
-    """Points earlier refunds of this sale already gave back."""
-
-
-class Order(TypedDict):
-    uid: str
-    date_order: DateTimeInput
-    partner_id: NotRequired[int | None]
-    card: NotRequired[Card | None]
-    membership: NotRequired[MembershipSnapshotInput | None]
-    lines: list[OrderLine]
-    redeem: NotRequired[list[RedeemItem] | None]
-    refund_of: NotRequired[str | None]
-    original: NotRequired[Original | None]
-    """Only in a refund: absent or None, nothing is given back."""
-
-
-class LineResult(TypedDict):
-    id: int | str
-    base: Decimal
-    discount: Decimal
-    total: Decimal
-
-
-class DiscountResult(TypedDict):
-    program_id: int
-    reward_id: int
-    amount: Decimal
-    lines: dict[int | str, Decimal]
-
-
-class RedeemedResult(TypedDict):
-    reward_id: int
-    points: Decimal
-
-
-class PointsResult(TypedDict):
-    program_id: int
-    card_id: int
-    earned: Decimal
-    spent: Decimal
-    tier: str | None
-    multiplier: Decimal
-    returned: Decimal
-    """Points a refund gives back (SPEC 4.12 v2); 0 in a sale."""
-    redeemed: list[RedeemedResult]
-    """What each applied redemption spent, in application order (Σ = ``spent``)."""
-
-
-class ClampWarning(TypedDict):
-    code: Literal["over_discount_clamped"]
-    program_id: int
-    reward_id: int
-    amount: Decimal
-
-
-class Skipped(TypedDict):
-    program_id: int
-    reason: Literal["exclusive", "rules", "date"]
-
-
-class Totals(TypedDict):
-    base: Decimal
-    discount: Decimal
-    total: Decimal
-
-
-class EvaluationResult(TypedDict):
-    uid: str
-    status: Literal["ok", "pending_membership"]
-    engine: Literal["native", "legacy"]
-    lines: list[LineResult]
-    discounts: list[DiscountResult]
-    points: PointsResult | None
-    warnings: list[ClampWarning]
-    skipped: list[Skipped]
-    totals: Totals
-
-
-class MembershipSnapshot(TypedDict):
-    partner_id: int
-    tier: str | None
-    evaluated_at: datetime.datetime
-    valid_until: datetime.datetime
-
-
+@final
 class Engine:
-    """A validated configuration. Raises ``ConfigError`` naming the bad field's path."""
+    """A validated configuration. Raises ``ConfigError`` naming the bad field's path (its
+    ``.path``: a tuple of keys and int indexes)."""
 
-    def __init__(self, config: EngineConfig) -> None: ...
+    def __new__(cls, config: EngineConfig) -> Engine: ...
     def evaluate(self, order: Order) -> EvaluationResult:
         """One order; raises ``OrderError`` / ``InsufficientPointsError``."""
     def evaluate_many(self, orders: Sequence[Order]) -> list[EvaluationResult]:
         """Many orders, computed with the GIL released; a bad order raises its error with its
-        index in front of the path (``[3].lines[2].qty: ...``) and nothing is returned."""
+        index first in ``.path`` (``(3, "lines", 2, "qty")``, message ``[3].lines[2].qty: ...``)
+        and nothing is returned."""
     def evaluate_membership(
         self, partner_id: int, spend: DecimalInput, as_of: DateTimeInput
     ) -> MembershipSnapshot:
         """The snapshot for a partner with ``spend`` as of ``as_of`` (aware UTC datetimes)."""
+
+# The ETL (src/etl.rs). Every call returns a JSON document (str) that aba_loyalty_core.etl
+# decodes.
+
+@final
+class Etl:
+    def __new__(cls, source_dsn: str, target_dsn: str) -> Etl: ...
+    def full_load(self, streams: list[str] | None = None, resume: bool = True) -> str: ...
+    def sync(
+        self,
+        streams: list[str] | None = None,
+        due_only: bool = False,
+        cadences: dict[str, float] | None = None,
+    ) -> str: ...
+    def validate(
+        self, threshold: float = 0.999, tolerance: str = "0.000001", max_discrepancies: int = 1000
+    ) -> str: ...
+    def status(self, cadences: dict[str, float] | None = None) -> str: ...
+    def check_source(self) -> str: ...
+
+def etl_status(target_dsn: str, cadences: dict[str, float] | None = None) -> str: ...
+def etl_metrics(target_dsn: str, cadences: dict[str, float] | None = None) -> str: ...
+def etl_check_source(source_dsn: str) -> str: ...
+def etl_streams() -> list[tuple[str, str, str, bool, float]]: ...

@@ -69,7 +69,7 @@ def compare(source_dsn: str, target_dsn: str) -> dict:
                     "missing": sorted(set(src_rows) - set(tgt_rows)),
                     "extra": sorted(set(tgt_rows) - set(src_rows)),
                     "different": [
-                        (i, [(c, a, b) for c, a, b in zip(cols, src_rows[i], tgt_rows[i])
+                        (i, [(c, a, b) for c, a, b in zip(cols, src_rows[i], tgt_rows[i], strict=True)
                              if a != b])
                         for i in sorted(set(src_rows) & set(tgt_rows))
                         if src_rows[i] != tgt_rows[i]
@@ -97,6 +97,19 @@ def differences(report: dict) -> dict:
     """Only the streams that differ (empty when the engine equals the source)."""
     return {k: {kk: vv[:5] for kk, vv in v.items() if kk != "rows" and vv}
             for k, v in report.items() if v["missing"] or v["extra"] or v["different"]}
+
+
+def lost_and_doubled(report: dict) -> tuple[int, int]:
+    """Counted from a comparison: source rows the engine lacks (lost), and engine rows the source
+    does not have plus cards whose engine balance counts more moves than the source ledger has
+    (doubled)."""
+    streams = {k: v for k, v in report.items() if k != "balances"}
+    lost = sum(len(v["missing"]) for v in streams.values())
+    doubled = sum(len(v["extra"]) for v in streams.values())
+    balances = report.get("balances")
+    if balances:
+        doubled += sum(1 for _card, ledger, engine in balances["different"] if engine[1] > ledger[1])
+    return lost, doubled
 
 
 def rows_compared(report: dict) -> int:

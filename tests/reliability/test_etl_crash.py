@@ -23,6 +23,7 @@ from etl_support import (
     committed_state_holds,
     compare,
     differences,
+    lost_and_doubled,
     rows_compared,
 )
 from reliability_report import record, scale
@@ -106,10 +107,10 @@ def run_to_end(*args: str) -> None:
 
 @pytest.fixture
 def source_and_target(make_db):
-    from aba_loyalty_core import etl
+    from aba_loyalty_core import _testing
 
     source, target, calibration = make_db("crashsrc"), make_db("crashtgt"), make_db("crashcal")
-    etl.generate(source, cards=CARDS)
+    _testing.generate(source, cards=CARDS)
     # One complete run elsewhere: its duration is the window the kills aim at.
     started = time.monotonic()
     run_to_end("full-load", "--source", source, "--target", calibration)
@@ -143,6 +144,14 @@ def test_full_load_and_syncs_survive_sigkill(source_and_target):
     rng = random.Random(20260525)
     dsns = ["--source", source, "--target", target]
     kills, where = 0, []
+    # Lost and doubled rows, counted over every comparison of the engine with the source.
+    seen = {"lost": 0, "doubled": 0}
+
+    def observe(report: dict) -> dict:
+        lost, doubled = lost_and_doubled(report)
+        seen["lost"] += lost
+        seen["doubled"] += doubled
+        return report
 
     # Full loads killed at random moments (the first ones interrupt the very first load).
     for _ in range(FULL_KILLS):
@@ -154,7 +163,7 @@ def test_full_load_and_syncs_survive_sigkill(source_and_target):
         problems = committed_state_holds(target)
         assert not problems, f"after a kill at {at}: {problems}"
     run_to_end("full-load", *dsns)
-    report = compare(source, target)
+    report = observe(compare(source, target))
     assert not differences(report), differences(report)
 
     # Incremental syncs killed at random moments, the source changing between them.
@@ -174,17 +183,17 @@ def test_full_load_and_syncs_survive_sigkill(source_and_target):
             if n % 4 == 3:
                 # Every few rounds a sync runs to the end and the engine must equal the source.
                 run_to_end("sync", *dsns)
-                report = compare(source, target)
+                report = observe(compare(source, target))
                 assert not differences(report), (n, differences(report))
     finally:
         counts = dict(writer.counts)
         writer.close()
     run_to_end("sync", *dsns)
-    report = compare(source, target)
+    report = observe(compare(source, target))
     assert not differences(report), differences(report)
     total_kills = kills + sync_kills
     assert kills >= FULL_KILLS // 2, f"only {kills} full-load kills landed"
     record("etl crash safety", kills_survived=total_kills, full_load_kills=kills,
            sync_kills=sync_kills, source_writes=sum(counts.values()),
-           rows_compared=rows_compared(report), rows_lost=0, rows_doubled=0,
+           rows_compared=rows_compared(report), rows_lost=seen["lost"], rows_doubled=seen["doubled"],
            full_load_s=round(typical_full, 2), busy_after_kill_retries=BUSY["retries"])

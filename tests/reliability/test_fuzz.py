@@ -57,4 +57,4 @@ def test_fuzz_decode_and_evaluate_never_panics():
     record("fuzz (cargo fuzz)", seconds=SECONDS, inputs_tried=int(runs.group(1)),
            coverage_edges=int(cov[-1][0]) if cov else 0,
            features=int(cov[-1][1]) if cov else 0,
-           corpus_files=len(list(corpus.iterdir())), crashes=0)
+           corpus_files=len(list(corpus.iterdir())), crashes=len(new))

@@ -108,13 +108,18 @@ def test_concurrent_earn_redeem_refund_on_few_cards(odoo_db):
 
     # Each card's moves chain: balance_after == running sum (the card lock orders them by id).
     running: dict[int, Decimal] = defaultdict(Decimal)
-    for move_id, card, kind, points, after, _unrec, _key in rows:
+    for move_id, card, _kind, points, after, _unrec, _key in rows:
         running[card] += points
         assert round(after, 6) == round(running[card], 6), (move_id, card, after, running[card])
         assert after >= 0
     for card in cards:
         assert round(Decimal(repr(balances[card])), 6) == round(running[card], 6)
 
+    # Counted from the ledger: accepted operations without their move, keys with more than one.
+    per_key = Counter(r[6] for r in rows)
+    lost = sum(1 for key in accepted_keys if per_key[key] == 0)
+    doubled = sum(count - 1 for count in per_key.values() if count > 1)
+    assert (lost, doubled) == (0, 0), (lost, doubled)
     kinds = Counter((o["kind"], o["accepted"]) for o in outcomes)
     tx_retries = sum(r["tx_retries"] for r in reports)
     st_retries = sum(r["statement_retries"] for r in reports)
@@ -123,7 +128,7 @@ def test_concurrent_earn_redeem_refund_on_few_cards(odoo_db):
            refused_insufficient=kinds[("redeem", False)],
            resends=sum(o["resend"] for o in outcomes),
            tx_retries_40001=tx_retries, lock_retries_55P03_40P01=st_retries,
-           ops_per_s=round(len(outcomes) / wall, 1), lost=0, doubled=0)
+           ops_per_s=round(len(outcomes) / wall, 1), lost=lost, doubled=doubled)
     assert kinds[("redeem", True)] > 0 and kinds[("redeem", False)] > 0, kinds
     assert tx_retries + st_retries > 0, "no contention happened: the test proved nothing"
 
@@ -151,6 +156,8 @@ def test_same_order_concurrently_from_many_workers_one_move(odoo_db):
     rows, balances, consistency = _moves(odoo_db)
     assert consistency.consistent, consistency.discrepancies
     per_key = Counter(r[6] for r in rows)
+    doubled = sum(count - 1 for count in per_key.values() if count > 1)
+    assert doubled == 0, doubled
     for order in orders:
         for kind in ("earn", "redeem"):
             key = f"{kind}:{order['card_id']}:{order['uid']}"
@@ -166,4 +173,4 @@ def test_same_order_concurrently_from_many_workers_one_move(odoo_db):
     record("idempotency races", workers=RACE_WORKERS, orders=RACE_ORDERS,
            submissions=len(results), moves_created=len(rows) - len(cards),
            tx_retries_40001=sum(r["tx_retries"] for r in reports),
-           lock_retries_55P03_40P01=sum(r["statement_retries"] for r in reports), doubled=0)
+           lock_retries_55P03_40P01=sum(r["statement_retries"] for r in reports), doubled=doubled)

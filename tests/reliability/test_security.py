@@ -51,10 +51,10 @@ def _with_options(dsn: str, options: str) -> str:
 
 @pytest.fixture
 def loaded(make_db):
-    from aba_loyalty_core import etl
+    from aba_loyalty_core import _testing
 
     source, target = make_db("secsrc"), make_db("sectgt")
-    etl.generate(source, cards=300)
+    _testing.generate(source, cards=300)
     return source, target
 
 
@@ -192,7 +192,7 @@ def test_passwords_never_leak(loaded, secret_role, caplog, tmp_path):
     assert not leaks, leaks[0][:500]
     assert any(user in text for text in seen), "the checks looked at nothing relevant"
     record("security", password_checks=len(seen), failing_connections_checked=failures + 3,
-           password_leaks=0)
+           password_leaks=len(leaks))
 
 
 # --- no SQL built from values ---------------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_ledger_sql_formats_in_only_constants():
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Tuple):
-                        for elt, val in zip(target.elts, getattr(node.value, "elts", [])):
+                        for elt, val in zip(target.elts, getattr(node.value, "elts", []), strict=False):
                             if isinstance(elt, ast.Name):
                                 local_sql.setdefault(elt.id, []).append(val)
         for call in _sql_calls(tree):
@@ -248,7 +248,8 @@ def test_ledger_sql_formats_in_only_constants():
             offenders.append(f"{path.name}:{call.lineno} executes {ast.unparse(sql)}")
     assert checked >= 8
     assert not offenders, offenders
-    record("security", ledger_sql_statements_reviewed=checked, concatenated_values=0)
+    record("security", ledger_sql_statements_reviewed=checked,
+           concatenated_values=len(offenders))
 
 
 def test_hostile_values_are_data_and_hostile_arguments_are_refused(loaded, odoo_db):

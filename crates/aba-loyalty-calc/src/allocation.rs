@@ -47,7 +47,7 @@ fn floor_div_rem(numerator: i128, denominator: i128) -> CalcResult<(i128, i128)>
         .checked_div_euclid(denominator)
         .zip(numerator.checked_rem_euclid(denominator))
         .ok_or(CalcError::Overflow {
-            path: String::new(),
+            path: crate::error::ErrorPath::root(),
             context: "allocation",
         })?;
     if denominator < 0 && remainder != 0 {

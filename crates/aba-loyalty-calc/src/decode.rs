@@ -28,14 +28,14 @@ impl<'p, N: Node, const K: usize> Fields<'p, N, K> {
         let visited = node.visit_entries(|key, value| {
             let Some(text) = N::key_text(key) else {
                 let reason = format!("keys must be strings, got {}", N::key_type(key));
-                return Err(domain.error(path.render(), reason));
+                return Err(domain.error(path.to_error_path(), reason));
             };
             let index = if names.get(expected_index) == Some(&text) {
                 expected_index
             } else {
                 match names.iter().position(|name| *name == text) {
                     Some(index) => index,
-                    None => return Err(domain.error(path.key(text).render(), "unknown key")),
+                    None => return Err(domain.error(path.key(text).to_error_path(), "unknown key")),
                 }
             };
             slots[index] = Some(value);
@@ -44,7 +44,9 @@ impl<'p, N: Node, const K: usize> Fields<'p, N, K> {
         });
         match visited {
             Some(result) => result?,
-            None => return Err(domain.error(path.render(), expected("a mapping (dict)", node))),
+            None => {
+                return Err(domain.error(path.to_error_path(), expected("a mapping (dict)", node)))
+            }
         }
         Ok(Fields {
             path,
@@ -69,7 +71,8 @@ impl<'p, N: Node, const K: usize> Fields<'p, N, K> {
 
     /// An error about field `index`.
     pub fn error(&self, index: usize, reason: impl Into<Reason>) -> CalcError {
-        self.domain.error(self.field_path(index).render(), reason)
+        self.domain
+            .error(self.field_path(index).to_error_path(), reason)
     }
 
     /// A field that must be present and not null.
@@ -233,9 +236,10 @@ impl<'p, N: Node, const K: usize> Fields<'p, N, K> {
         let path = self.field_path(index);
         let mut ids = Vec::with_capacity(items.len());
         for (position, item) in items.iter().enumerate() {
-            let id = item
-                .int()
-                .map_err(|reason| self.domain.error(path.index(position).render(), reason))?;
+            let id = item.int().map_err(|reason| {
+                self.domain
+                    .error(path.index(position).to_error_path(), reason)
+            })?;
             ids.push(id);
         }
         Ok(ids)

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 fn overflow(context: &'static str) -> CalcError {
     CalcError::Overflow {
-        path: String::new(),
+        path: crate::error::ErrorPath::root(),
         context,
     }
 }

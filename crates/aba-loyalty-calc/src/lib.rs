@@ -24,7 +24,7 @@ pub mod rules;
 pub mod value;
 
 pub use config::Config;
-pub use error::{CalcError, CalcResult};
+pub use error::{CalcError, CalcResult, ErrorPath, PathItem};
 pub use input::Node;
 pub use membership::Membership;
 pub use order::{LineId, Order};

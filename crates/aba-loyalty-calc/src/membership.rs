@@ -48,7 +48,7 @@ pub fn evaluate(
     let valid_until = Duration::try_days(config.validity_days)
         .and_then(|days| as_of.checked_add_signed(days))
         .ok_or_else(|| CalcError::Overflow {
-            path: "as_of".to_owned(),
+            path: crate::error::ErrorPath::root().key("as_of"),
             context: "membership valid_until",
         })?;
     Ok(Membership {

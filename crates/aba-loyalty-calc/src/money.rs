@@ -5,7 +5,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 fn overflow(context: &'static str) -> CalcError {
     CalcError::Overflow {
-        path: String::new(),
+        path: crate::error::ErrorPath::root(),
         context,
     }
 }

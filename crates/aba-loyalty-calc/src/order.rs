@@ -1,7 +1,7 @@
 //! The order (SPEC.md section 3): types, and their decoding in documented field order, then
 //! the order-level checks (qty signs, no redemption in a refund).
 use crate::decode::Fields;
-use crate::error::{CalcError, Domain};
+use crate::error::{CalcError, Domain, ErrorPath};
 use crate::input::{expected, Node};
 use crate::original::{self, Original};
 use crate::path::Path;
@@ -108,6 +108,11 @@ const REDEEM_KEYS: [&str; 2] = ["reward_id", "points"];
 
 const DOMAIN: Domain = Domain::Order;
 
+/// `lines[index].<field>`.
+pub(crate) fn line_field(index: usize, field: &'static str) -> ErrorPath {
+    ErrorPath::root().key("lines").index(index).key(field)
+}
+
 impl Order {
     /// Decodes and checks an order; the first error in documented field order wins, then the
     /// order-level checks run line by line.
@@ -170,11 +175,11 @@ impl Order {
             return Ok(());
         }
         if has_original {
-            return Err(DOMAIN.error("original".to_owned(), "only in a refund"));
+            return Err(DOMAIN.error(ErrorPath::root().key("original"), "only in a refund"));
         }
         match self.lines.iter().position(|l| l.origin_line_id.is_some()) {
             Some(index) => {
-                Err(DOMAIN.error(format!("lines[{index}].origin_line_id"), "only in a refund"))
+                Err(DOMAIN.error(line_field(index, "origin_line_id"), "only in a refund"))
             }
             None => Ok(()),
         }
@@ -191,10 +196,10 @@ impl Order {
             } else {
                 continue;
             };
-            return Err(DOMAIN.error(format!("lines[{index}].qty"), reason));
+            return Err(DOMAIN.error(line_field(index, "qty"), reason));
         }
         if refund && !self.redeem.is_empty() {
-            return Err(DOMAIN.error("redeem".to_owned(), "must be empty in a refund"));
+            return Err(DOMAIN.error(ErrorPath::root().key("redeem"), "must be empty in a refund"));
         }
         Ok(())
     }

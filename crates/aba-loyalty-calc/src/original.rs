@@ -196,7 +196,7 @@ fn refunded_after(original: &Original, refund: &[Line]) -> Result<Vec<Decimal>, 
         let origin = match &line.origin_line_id {
             Some(id) => Some(original.line_index(id).ok_or_else(|| {
                 DOMAIN.error(
-                    format!("lines[{index}].origin_line_id"),
+                    crate::order::line_field(index, "origin_line_id"),
                     "not an original.lines id",
                 )
             })?),
@@ -211,7 +211,10 @@ fn refunded_after(original: &Original, refund: &[Line]) -> Result<Vec<Decimal>, 
         refunded[origin] = exact::add(refunded[origin], line.qty.abs(), "refunded quantity")
             .map_err(|error| at_line(error, index))?;
         if refunded[origin] > original.lines[origin].qty {
-            return Err(DOMAIN.error(format!("lines[{index}].qty"), "refunds more than was sold"));
+            return Err(DOMAIN.error(
+                crate::order::line_field(index, "qty"),
+                "refunds more than was sold",
+            ));
         }
     }
     Ok(refunded)
@@ -221,7 +224,7 @@ fn refunded_after(original: &Original, refund: &[Line]) -> Result<Vec<Decimal>, 
 fn at_line(error: CalcError, index: usize) -> CalcError {
     match error {
         CalcError::Overflow { context, .. } => CalcError::Overflow {
-            path: format!("lines[{index}].qty"),
+            path: crate::order::line_field(index, "qty"),
             context,
         },
         other => other,

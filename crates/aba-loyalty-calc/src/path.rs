@@ -23,6 +23,15 @@ impl<'a> Path<'a> {
     pub fn render(&self) -> String {
         self.to_string()
     }
+
+    /// The owned, structured path an error keeps.
+    pub fn to_error_path(&self) -> crate::error::ErrorPath {
+        match self {
+            Path::Root => crate::error::ErrorPath::root(),
+            Path::Key(parent, key) => parent.to_error_path().key(key.to_string()),
+            Path::Index(parent, index) => parent.to_error_path().index(*index),
+        }
+    }
 }
 
 impl fmt::Display for Path<'_> {
@@ -59,5 +68,18 @@ mod tests {
         assert_eq!(first.key("value").render(), "programs[3].rewards[0].value");
         assert_eq!(root.index(2).key("qty").render(), "[2].qty");
         assert_eq!(root.render(), "");
+        let structured = first.key("value").to_error_path();
+        assert_eq!(structured.to_string(), "programs[3].rewards[0].value");
+        use crate::error::PathItem::{Index, Key};
+        assert_eq!(
+            structured.items(),
+            [
+                Key("programs".into()),
+                Index(3),
+                Key("rewards".into()),
+                Index(0),
+                Key("value".into())
+            ]
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Redemption, validated before anything is computed (SPEC.md section 4.9).
 use crate::config::{Config, Program, ProgramKind, Reward, RewardMode};
-use crate::error::{CalcError, CalcResult, Domain};
+use crate::error::{CalcError, CalcResult, Domain, ErrorPath};
 use crate::money;
 use crate::order::Order;
 use rust_decimal::Decimal;
@@ -33,7 +33,7 @@ impl RedemptionRequest<'_> {
         };
         if self.total > available {
             return Err(CalcError::InsufficientPoints {
-                path: "redeem".to_owned(),
+                path: ErrorPath::root().key("redeem"),
                 requested: self.total,
                 available: self.card_points,
                 earned,
@@ -50,8 +50,13 @@ impl RedemptionRequest<'_> {
     }
 }
 
-fn order_error(path: String, reason: &'static str) -> CalcError {
+fn order_error(path: ErrorPath, reason: &'static str) -> CalcError {
     Domain::Order.error(path, reason)
+}
+
+/// `redeem[index].<field>`.
+fn redeem_field(index: usize, field: &'static str) -> ErrorPath {
+    ErrorPath::root().key("redeem").index(index).key(field)
 }
 
 /// Checks the order's `redeem` against the config and the card; `None` when nothing is
@@ -64,14 +69,17 @@ pub fn validate<'c>(
         return Ok(None);
     }
     let Some(card) = &order.card else {
-        return Err(order_error("card".into(), "required to redeem"));
+        return Err(order_error(
+            ErrorPath::root().key("card"),
+            "required to redeem",
+        ));
     };
     let program = config
         .program(card.program_id)
         .filter(|p| p.kind == ProgramKind::Loyalty)
         .ok_or_else(|| {
             order_error(
-                "card.program_id".into(),
+                ErrorPath::root().key("card").key("program_id"),
                 "not a loyalty program of the config",
             )
         })?;
@@ -81,17 +89,17 @@ pub fn validate<'c>(
     for (index, item) in order.redeem.iter().enumerate() {
         let reward = program.rewards.iter().find(|r| r.id == item.reward_id);
         let Some(reward) = reward else {
-            let path = format!("redeem[{index}].reward_id");
+            let path = redeem_field(index, "reward_id");
             return Err(order_error(path, "not a reward of the card's program"));
         };
         if items.iter().any(|(id, _)| *id == item.reward_id) {
             return Err(order_error(
-                format!("redeem[{index}].reward_id"),
+                redeem_field(index, "reward_id"),
                 "listed twice",
             ));
         }
         check_points(config, reward, item.points)
-            .map_err(|reason| order_error(format!("redeem[{index}].points"), reason))?;
+            .map_err(|reason| order_error(redeem_field(index, "points"), reason))?;
         total = money::add(total, item.points, "redeem")?;
         items.push((item.reward_id, item.points));
     }

@@ -62,7 +62,7 @@ fn given_back(
     let units = exact::floor_div(numerator, redemption.amount, CONTEXT)?;
     Decimal::try_from_i128_with_scale(units, precision).map_err(|_| {
         crate::error::CalcError::Overflow {
-            path: String::new(),
+            path: crate::error::ErrorPath::root(),
             context: CONTEXT,
         }
     })

@@ -2,7 +2,7 @@
 mod common;
 use aba_loyalty_calc::result::{SkipReason, Skipped, Status};
 use aba_loyalty_calc::value::Value;
-use aba_loyalty_calc::{CalcError, Engine};
+use aba_loyalty_calc::{CalcError, Engine, PathItem};
 use chrono::NaiveDate;
 use common::*;
 use rust_decimal::Decimal;
@@ -819,11 +819,22 @@ fn order_errors_name_the_field() {
         order_error(&config, &bad),
         "lines[0].price_unit: not a decimal number: \"abc\""
     );
-    let error = run(&config, &bad).unwrap_err().prefixed("[3]");
+    let error = run(&config, &bad).unwrap_err().within(3);
     assert_eq!(
         error.to_string(),
         "[3].lines[0].price_unit: not a decimal number: \"abc\""
     );
+    // The path is data: keys and indexes, the order's index first; the reason apart.
+    assert_eq!(
+        error.path().items(),
+        [
+            PathItem::Index(3),
+            PathItem::Key("lines".into()),
+            PathItem::Index(0),
+            PathItem::Key("price_unit".into()),
+        ]
+    );
+    assert_eq!(error.reason(), "not a decimal number: \"abc\"");
 }
 
 #[test]

@@ -7,11 +7,12 @@
 //! - [`Etl::validate`]: Odoo's card balance against the engine's ledger-derived one.
 //! - [`Etl::status`] / [`monitor::prometheus`]: the run log and sync state, for people and for
 //!   Prometheus.
-//! - [`generate::generate`]: an Odoo-18-shaped source database of a chosen size.
+//!
+//! The generator of Odoo-18-shaped test sources is test tooling, in its own crate
+//! (`aba-loyalty-testing`), never linked into a release wheel.
 pub mod copy_format;
 pub mod dsn;
 pub mod error;
-pub mod generate;
 pub mod load;
 pub mod monitor;
 pub mod pipe;

@@ -6,13 +6,14 @@ through :mod:`logging` under the ``aba_loyalty_etl`` logger. Every call returns 
 ``ABA_SOURCE_DSN`` (Odoo, only ever read) and ``ABA_TARGET_DSN`` (the engine).
 
     from aba_loyalty_core import etl
-    etl.generate(dsn, cards=100_000)          # an Odoo-18-shaped source, for tests and demos
-    etl.activity(dsn, moves=500, drift=3)     # Odoo-like writes on that generated source
     etl.full_load(source, target)             # every stream, resumable
     etl.sync(source, target)                  # what changed since the last run
     report = etl.validate(source, target)     # Odoo's balances against the engine's
     etl.follow(source, target)                # sync each stream on its cadence, until stopped
     etl.status(target); etl.metrics(target)   # run log / Prometheus text
+
+Test sources (an Odoo-shaped generator) are not part of this package's release: see
+``aba_loyalty_core._testing`` in a development build.
 """
 
 from aba_loyalty_core.etl._api import (
@@ -20,11 +21,9 @@ from aba_loyalty_core.etl._api import (
     GROUPS,
     STREAMS,
     Etl,
-    activity,
     check_source,
     follow,
     full_load,
-    generate,
     metrics,
     status,
     sync,
@@ -36,11 +35,9 @@ __all__ = [
     "GROUPS",
     "STREAMS",
     "Etl",
-    "activity",
     "check_source",
     "follow",
     "full_load",
-    "generate",
     "metrics",
     "status",
     "sync",

@@ -77,19 +77,6 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="inspect the source and prove the ETL cannot write to it")
     dsns(p, target=False)
 
-    p = sub.add_parser("generate", help="fill an empty database with an Odoo-18-shaped source")
-    p.add_argument("--dsn", help=f"database to fill (default ${_api.SOURCE_ENV})")
-    p.add_argument("--cards", type=int, default=1000)
-    p.add_argument("--partners", type=int)
-    p.add_argument("--moves", type=int)
-    p.add_argument("--orders", type=int)
-    p.add_argument("--without-addon", action="store_true", help="leave out the addon's tables")
-    p.add_argument("--seed", type=float, default=0.42)
-    p = sub.add_parser("activity", help="Odoo-like writes on a GENERATED source (demo, soak test)")
-    p.add_argument("--dsn", help=f"generated source to write to (default ${_api.SOURCE_ENV})")
-    p.add_argument("--moves", type=int, default=1000, help="earnings on random cards")
-    p.add_argument("--drift", type=int, default=0, help="cards whose cached balance is doubled")
-    p.add_argument("--seed", type=float, default=0.5)
     return parser
 
 
@@ -109,15 +96,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     cmd = args.command
-    if cmd == "generate":
-        dsn = _api._dsn(args.dsn, _api.SOURCE_ENV, "--dsn")
-        _print(_api.generate(dsn, cards=args.cards, partners=args.partners, moves=args.moves,
-                             orders=args.orders, with_addon=not args.without_addon, seed=args.seed))
-        return 0
-    if cmd == "activity":
-        dsn = _api._dsn(args.dsn, _api.SOURCE_ENV, "--dsn")
-        _print(_api.activity(dsn, moves=args.moves, drift=args.drift, seed=args.seed))
-        return 0
     if cmd == "status":
         if args.prometheus:
             sys.stdout.write(_api.metrics(args.target))
@@ -141,7 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         _print(report)
         return EXIT_ALERT if report["alert"] else 0
     if cmd == "follow":
-        alerted = []
+        alerted: list[dict[str, Any]] = []
 
         def on_round(report: dict[str, Any]) -> None:
             sys.stdout.write(json.dumps(report, default=str) + "\n")

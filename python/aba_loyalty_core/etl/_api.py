@@ -266,37 +266,3 @@ def metrics(target_dsn: str | None = None, *, cadences: Mapping[str, float] | No
 def check_source(source_dsn: str | None = None) -> Report:
     """What the source offers (streams, addon) and proof that the ETL cannot write to it."""
     return json.loads(_bindings.etl_check_source(_dsn(source_dsn, SOURCE_ENV, "source_dsn")))
-
-
-def generate(
-    dsn: str,
-    *,
-    cards: int = 1000,
-    partners: int | None = None,
-    moves: int | None = None,
-    orders: int | None = None,
-    with_addon: bool = True,
-    seed: float = 0.42,
-) -> Report:
-    """Fill the empty database ``dsn`` with an Odoo-18-shaped source of ``cards`` cards.
-
-    With the addon, 9 cards in 10 are engine-managed loyalty cards with ledger moves (ids first);
-    the rest are gift cards, coupons and eWallets with points and no move. Defaults: partners
-    1.2 x cards, ledger moves 4 x cards (one opening per managed card), history = the
-    non-opening moves, orders = cards. ``with_addon=False`` leaves out the addon's tables.
-    """
-    return json.loads(
-        _bindings.etl_generate(dsn, int(cards), partners, moves, orders, bool(with_addon), float(seed))
-    )
-
-
-def activity(dsn: str, *, moves: int = 1000, drift: int = 0, seed: float = 0.5) -> Report:
-    """Write Odoo-like activity into a GENERATED source (demos, soak tests; never a real Odoo).
-
-    ``moves`` earnings on skewed random cards, each a ledger move, a history line and the card's
-    cached balance, in one transaction stamped with its start time as Odoo does; ``drift`` cards
-    whose cached balance is doubled without a ledger move (what validation must catch). With the
-    addon both touch managed cards only (cards with ledger moves). Returns
-    ``{"moves", "cards_touched", "drifted_cards", "duration_ms"}``.
-    """
-    return json.loads(_bindings.etl_activity(dsn, int(moves), int(drift), float(seed)))

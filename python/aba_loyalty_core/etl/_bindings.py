@@ -2,9 +2,7 @@
 
 from aba_loyalty_core._native import (  # noqa: F401
     Etl,
-    etl_activity,
     etl_check_source,
-    etl_generate,
     etl_metrics,
     etl_status,
     etl_streams,

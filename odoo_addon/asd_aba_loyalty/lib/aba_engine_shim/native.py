@@ -7,7 +7,12 @@ from typing import Any
 
 from ._legacy import legacy
 
-INPUT_ERRORS = ("ConfigError", "OrderError", "InsufficientPointsError")
+#: The native module's documented input error classes (module attributes), each raised to
+#: callers as the legacy class of the same meaning.
+INPUT_ERRORS = ("InsufficientPointsError", "ConfigError", "OrderError")
+
+#: (native class, legacy class) pairs of a loaded module.
+ErrorMap = tuple[tuple[type, type], ...]
 
 
 class NativeUnavailable(Exception):
@@ -43,15 +48,23 @@ def load_module(module: Any | None) -> Any:
     return module
 
 
-def input_error_class(exc: BaseException) -> type | None:
-    """The legacy class matching a native input error (by class name), else None."""
-    for cls in type(exc).__mro__:
-        if cls.__name__ in INPUT_ERRORS:
-            return getattr(legacy, cls.__name__)
+def input_errors(module: Any) -> ErrorMap:
+    """The module's input error classes paired with the legacy ones (a class the module does not
+    export is left out: its errors are failures, not input errors)."""
+    pairs = []
+    for name in INPUT_ERRORS:
+        native_cls = getattr(module, name, None)
+        if isinstance(native_cls, type) and issubclass(native_cls, BaseException):
+            pairs.append((native_cls, getattr(legacy, name)))
+    return tuple(pairs)
+
+
+def as_legacy_error(exc: BaseException, errors: ErrorMap) -> BaseException | None:
+    """The native input error re-created as the legacy class, with the same path, reason and
+    message; None when ``exc`` is not an input error of the module."""
+    for native_cls, legacy_cls in errors:
+        if isinstance(exc, native_cls):
+            path = tuple(getattr(exc, "path", ()))
+            reason = getattr(exc, "reason", None)
+            return legacy_cls(str(exc), path=path, reason=reason)
     return None
-
-
-def as_legacy_error(exc: BaseException) -> BaseException | None:
-    """The native input error re-created as the legacy class with the same message."""
-    cls = input_error_class(exc)
-    return None if cls is None else cls(str(exc))

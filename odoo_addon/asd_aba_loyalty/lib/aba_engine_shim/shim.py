@@ -8,7 +8,7 @@ from typing import Any
 
 from ._legacy import legacy
 from .differences import differences
-from .native import NativeUnavailable, as_legacy_error, load_module
+from .native import ErrorMap, NativeUnavailable, as_legacy_error, input_errors, load_module
 from .routing import choose_path
 
 _logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class EngineShim:
         self._on_difference = on_difference
         self._legacy = legacy.Engine(config)
         self._native: Any = None
+        self._input_errors: ErrorMap = ()
         self._unavailable: NativeUnavailable | None = None
         if self.use_native or self.shadow:
             self._load_native(config, native_module)
@@ -112,6 +113,7 @@ class EngineShim:
         except NativeUnavailable as unavailable:
             self._unavailable = unavailable
             return
+        self._input_errors = input_errors(module)
         try:
             self._native = module.Engine(config)
         except Exception as exc:  # noqa: BLE001 - any native failure falls back
@@ -120,9 +122,8 @@ class EngineShim:
             self._raise_if_input_error(exc)
             self._unavailable = NativeUnavailable("call", exc)
 
-    @staticmethod
-    def _raise_if_input_error(exc: Exception) -> None:
-        translated = as_legacy_error(exc)
+    def _raise_if_input_error(self, exc: Exception) -> None:
+        translated = as_legacy_error(exc, self._input_errors)
         if translated is not None:
             raise translated from exc
 
@@ -155,7 +156,7 @@ class EngineShim:
             try:
                 results[index] = self._legacy.evaluate_many([orders[index]])[0]
             except legacy.LoyaltyError as exc:
-                errors.append((index, _reindex(exc, 0, index)))
+                errors.append((index, _reindex(exc, index)))
                 return
 
     def _native_into(self, results: list, errors: list, at: list[int], orders: Any,
@@ -168,7 +169,7 @@ class EngineShim:
         try:
             batch = self._native.evaluate_many([orders[index] for index in at])
         except Exception as exc:  # noqa: BLE001 - any native failure falls back
-            translated = as_legacy_error(exc)
+            translated = as_legacy_error(exc, self._input_errors)
             if translated is None:
                 for index in at:
                     self._fallback(uids[index], NativeUnavailable("call", exc))
@@ -176,7 +177,7 @@ class EngineShim:
                 return
             errors.append(_native_batch_error(translated, at))
             return
-        for index, result in zip(at, batch):
+        for index, result in zip(at, batch, strict=False):
             results[index] = result
 
     # -- shadow --------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ class EngineShim:
 
     def _shadow_many(self, orders: list) -> list[dict]:
         results = self._legacy.evaluate_many(orders)
-        for order, result in zip(orders, results):
+        for order, result in zip(orders, results, strict=True):
             uid = order.get("uid")
             if self._native is None:
                 self._fallback(uid, self._unavailable)
@@ -215,7 +216,7 @@ class EngineShim:
         try:
             return call(), None
         except Exception as exc:  # noqa: BLE001 - any native failure falls back
-            translated = as_legacy_error(exc)
+            translated = as_legacy_error(exc, self._input_errors)
             if translated is None:
                 self._fallback(uid, NativeUnavailable("call", exc))
                 return None
@@ -246,22 +247,16 @@ def _describe(error: BaseException | None) -> str | None:
     return None if error is None else f"{type(error).__name__}: {error}"
 
 
-def _reindex(exc: BaseException, old: int, new: int) -> BaseException:
-    """The batch error of position `old` renamed to position `new` (`[old]...` -> `[new]...`)."""
-    message = str(exc)
-    prefix = f"[{old}]"
-    if message.startswith(prefix):
-        message = f"[{new}]{message[len(prefix):]}"
-    return type(exc)(message)
+def _reindex(exc: legacy.LoyaltyError, index: int) -> legacy.LoyaltyError:
+    """A batch error (its path starts with its position in a sub-batch) renamed to the order's
+    position ``index`` in the caller's batch: the path's first item replaced."""
+    return type(exc).at((index, *exc.path[1:]), exc.reason)
 
 
-def _native_batch_error(exc: BaseException, at: list[int]) -> tuple[int, BaseException]:
-    """A native evaluate_many error on the sub-batch, renamed to the order's index in the call."""
-    message = str(exc)
-    if message.startswith("["):
-        closing = message.find("]")
-        position = message[1:closing]
-        if position.isdigit() and int(position) < len(at):
-            index = at[int(position)]
-            return index, _reindex(exc, int(position), index)
-    return (at[0], exc)
+def _native_batch_error(exc: legacy.LoyaltyError, at: list[int]) -> tuple[int, BaseException]:
+    """A native evaluate_many error on the sub-batch ``at``, renamed to the order's index in the
+    call (the path's first item is the position in the sub-batch)."""
+    position = exc.path[0] if exc.path else None
+    if isinstance(position, int) and 0 <= position < len(at):
+        return at[position], _reindex(exc, at[position])
+    return at[0], exc

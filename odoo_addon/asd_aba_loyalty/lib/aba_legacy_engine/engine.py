@@ -20,21 +20,15 @@ class Engine:
 
     def __init__(self, config: Any) -> None:
         with localcontext(CONTEXT):
-            try:
-                self._config = decode_config(config)
-            except LoyaltyError as exc:
-                raise _name_root(exc, "config") from None
+            self._config = decode_config(config)
 
     def evaluate(self, order: Any) -> dict:
         with localcontext(CONTEXT):
-            try:
-                return evaluate_order(self._config, decode_order(order))
-            except LoyaltyError as exc:
-                raise _name_root(exc, "order") from None
+            return evaluate_order(self._config, decode_order(order))
 
     def evaluate_many(self, orders: Any) -> list[dict]:
         if not isinstance(orders, (list, tuple)):
-            raise OrderError(f"orders: must be a list, not {type(orders).__name__}")
+            raise OrderError.at(("orders",), f"must be a list, not {type(orders).__name__}")
         results = []
         with localcontext(CONTEXT):
             for index, order in enumerate(orders):
@@ -48,9 +42,3 @@ class Engine:
         with localcontext(CONTEXT):
             return evaluate_membership(self._config, partner_id, spend, as_of)
 
-
-def _name_root(exc: LoyaltyError, name: str) -> LoyaltyError:
-    """An error about the document itself (empty path) names it: `order: must be a dict`.
-    In a batch the document is `[i]` instead (see with_index)."""
-    message = str(exc)
-    return type(exc)(name + message) if message.startswith(": ") else exc

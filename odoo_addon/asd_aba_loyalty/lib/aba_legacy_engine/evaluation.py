@@ -46,7 +46,7 @@ class _Pass:
             "program_id": program.id,
             "reward_id": reward.id,
             "amount": granted,
-            "lines": {line.id: share for line, share in zip(covered, shares)},
+            "lines": {line.id: share for line, share in zip(covered, shares, strict=True)},
         })
         if removed > 0:
             self.warnings.append({

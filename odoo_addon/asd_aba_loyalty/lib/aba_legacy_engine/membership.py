@@ -11,9 +11,9 @@ from .model import Config
 
 
 def evaluate_membership(config: Config, partner_id: Any, spend: Any, as_of: Any) -> dict:
-    partner = f.as_int(partner_id, "partner_id", OrderError)
-    amount = f.as_decimal(spend, "spend", OrderError)
-    moment = f.as_datetime(as_of, "as_of", OrderError)
+    partner = f.as_int(partner_id, ("partner_id",), OrderError)
+    amount = f.as_decimal(spend, ("spend",), OrderError)
+    moment = f.as_datetime(as_of, ("as_of",), OrderError)
     best = None
     for tier in config.tiers:
         # Highest rank wins; among equal ranks the one listed first.
@@ -22,7 +22,7 @@ def evaluate_membership(config: Config, partner_id: Any, spend: Any, as_of: Any)
     try:
         valid_until = moment + timedelta(days=config.validity_days)
     except OverflowError:
-        raise OrderError("as_of: out of range") from None
+        raise OrderError.at(("as_of",), "out of range") from None
     return {
         "partner_id": partner,
         "tier": None if best is None else best.code,

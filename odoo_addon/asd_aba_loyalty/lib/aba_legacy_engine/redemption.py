@@ -18,31 +18,28 @@ def validate_redemption(config: Config, order: Order) -> dict[int, Decimal]:
         return {}
     card = order.card
     if card is None:
-        raise OrderError("card: a redemption needs a card")
+        raise OrderError.at(("card",), "a redemption needs a card")
     program = config.loyalty_programs.get(card.program_id)
     if program is None:
-        raise OrderError(f"card.program_id: {card.program_id} is not a loyalty program of the config")
+        raise OrderError.at(("card", "program_id"), f"{card.program_id} is not a loyalty program of the config")
     precision = -config.points.quantum.as_tuple().exponent
     requested: dict[int, Decimal] = {}
     for i, (reward_id, points) in enumerate(order.redeem):
         reward = program.reward_ids.get(reward_id)
         if reward is None:
-            raise OrderError(
-                f"redeem[{i}].reward_id: reward {reward_id} is not in program {program.id}"
-            )
+            raise OrderError.at(("redeem", i, "reward_id"),
+                                f"reward {reward_id} is not in program {program.id}")
         if reward_id in requested:
-            raise OrderError(f"redeem[{i}].reward_id: reward {reward_id} is listed twice")
+            raise OrderError.at(("redeem", i, "reward_id"), f"reward {reward_id} is listed twice")
         if fraction_digits(points) > precision:
-            raise OrderError(f"redeem[{i}].points: more than {precision} decimals")
+            raise OrderError.at(("redeem", i, "points"), f"more than {precision} decimals")
         if points < reward.required_points:
-            raise OrderError(
-                f"redeem[{i}].points: {points} is below the required {reward.required_points}"
-            )
+            raise OrderError.at(("redeem", i, "points"),
+                                f"{points} is below the required {reward.required_points}")
         if reward.mode in _FIXED_COST and points != reward.required_points:
-            raise OrderError(
-                f"redeem[{i}].points: a {reward.mode} reward takes exactly "
-                f"{reward.required_points} points, not {points}"
-            )
+            raise OrderError.at(("redeem", i, "points"),
+                                f"a {reward.mode} reward takes exactly {reward.required_points} "
+                                f"points, not {points}")
         requested[reward_id] = points
     if not program.spend_earned:
         check_balance(requested, card.points)
@@ -58,4 +55,4 @@ def check_balance(requested: dict[int, Decimal], available: Decimal,
         detail = f"card balance is {available}"
         if earned:
             detail += f" and the order earns {earned}"
-        raise InsufficientPointsError(f"redeem: {total} points requested, {detail}")
+        raise InsufficientPointsError.at(("redeem",), f"{total} points requested, {detail}")

@@ -1,3 +1,6 @@
+//! Test tooling, never linked into a release wheel (the root crate's `testing` feature, off by
+//! default, exposes it to Python as `aba_loyalty_core._testing`).
+//!
 //! A source for tests, benchmarks and the demo: an empty database turned into an Odoo-18-shaped
 //! one (Odoo's own DDL, shipped in this crate, plus the addon's tables of CONTRACTS.md), filled
 //! server-side with `INSERT ... SELECT generate_series` (no row crosses the network, so millions
@@ -10,16 +13,26 @@
 //! `loyalty_card.points` equals its ledger sum; `loyalty_history` mirrors the non-opening moves.
 //! The last tenth are Odoo's own gift cards, coupons and eWallets: points but no ledger move
 //! (Odoo computes them itself). Deterministic per seed.
+//!
+//! [`generate`] also writes a marker table, [`MARKER_TABLE`], that only it creates; [`activity`]
+//! (fake earnings, doubled balances) refuses, before any write, a database without it: never a
+//! real Odoo database.
 use std::time::Instant;
 
 use postgres::Client;
 use serde::Serialize;
 
-use crate::dsn::Dsn;
-use crate::error::{DbContext, EtlError, Result, Side};
+use aba_loyalty_etl::dsn::Dsn;
+use aba_loyalty_etl::error::{DbContext, EtlError, Result, Side};
 
 pub const ODOO_DDL: &str = include_str!("../sql/odoo18_loyalty_schema.sql");
 pub const ADDON_DDL: &str = include_str!("../sql/addon_schema.sql");
+
+/// The table only [`generate`] creates (one row: what it generated and when). [`activity`]
+/// writes nowhere else.
+pub const MARKER_TABLE: &str = "aba_loyalty_generated_source";
+/// The marker row's `generator` value.
+const MARKER: &str = "aba-loyalty-testing generate";
 
 #[derive(Clone, Debug)]
 pub struct GenerateOptions {
@@ -190,6 +203,25 @@ pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> 
             &addon_later.join(";\n"),
         )?;
     }
+    tx.batch_execute(&format!(
+        "CREATE TABLE public.{MARKER_TABLE} (generator varchar NOT NULL, generated_at timestamp NOT NULL,
+             cards integer NOT NULL, with_addon boolean NOT NULL, seed float8 NOT NULL);
+         COMMENT ON TABLE public.{MARKER_TABLE} IS
+             'Written by aba_loyalty_core._testing.generate: this database is a generated, fake Odoo source'"
+    ))
+    .db(Side::Target, "creating the generator's marker")?;
+    tx.execute(
+        &format!(
+            "INSERT INTO public.{MARKER_TABLE} VALUES ($1, now() AT TIME ZONE 'UTC', $2, $3, $4)"
+        ),
+        &[
+            &MARKER,
+            &i32::try_from(options.cards).unwrap_or(i32::MAX),
+            &options.with_addon,
+            &options.seed,
+        ],
+    )
+    .db(Side::Target, "writing the generator's marker")?;
     let mut tables = vec![
         "res_currency",
         "res_partner",
@@ -436,6 +468,39 @@ pub struct ActivityReport {
     pub duration_ms: f64,
 }
 
+/// Refuse a database [`generate`] did not create (no marker row): checked before any write.
+fn ensure_generated(client: &mut Client, dsn: &Dsn) -> Result<()> {
+    let generated: bool = client
+        .query_one(
+            &format!("SELECT to_regclass('public.{MARKER_TABLE}') IS NOT NULL"),
+            &[],
+        )
+        .db(Side::Target, "looking for the generator's marker")?
+        .get(0);
+    let marked = generated
+        && client
+            .query_one(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM public.{MARKER_TABLE} WHERE generator = $1)"
+                ),
+                &[&MARKER],
+            )
+            .db(Side::Target, "reading the generator's marker")?
+            .get::<_, bool>(0);
+    if marked {
+        return Ok(());
+    }
+    Err(EtlError::InvalidArgument {
+        field: "dsn".into(),
+        reason: format!(
+            "{} was not created by generate (no {MARKER_TABLE} marker): activity writes fake \
+             earnings and doubles balances, so it only runs on a generated source, never on a \
+             real Odoo database",
+            dsn.redacted()
+        ),
+    })
+}
+
 pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> {
     if !(-1.0..=1.0).contains(&options.seed) {
         return Err(EtlError::InvalidArgument {
@@ -446,6 +511,7 @@ pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> 
     let clock = Instant::now();
     let dsn = Dsn::parse(Side::Target, dsn)?;
     let mut client = dsn.connect()?;
+    ensure_generated(&mut client, &dsn)?;
     let mut tx = client
         .transaction()
         .db(Side::Target, "starting the activity")?;
@@ -560,6 +626,71 @@ pub fn activity(dsn: &str, options: &ActivityOptions) -> Result<ActivityReport> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aba_loyalty_etl::streams::STREAMS;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The columns each `CREATE TABLE public.<t>` and `ALTER TABLE public.<t> ADD COLUMN` of a
+    /// DDL script gives its table.
+    fn ddl_columns(ddl: &str, into: &mut BTreeMap<String, BTreeSet<String>>) {
+        let mut table: Option<String> = None;
+        for line in ddl.lines() {
+            let line = line.trim();
+            if let Some(rest) = line
+                .strip_prefix("CREATE TABLE public.")
+                .or_else(|| line.strip_prefix("ALTER TABLE public."))
+            {
+                let name = rest.trim_end_matches(" (").trim();
+                table = Some(name.to_string());
+                into.entry(name.to_string()).or_default();
+                continue;
+            }
+            if line.starts_with(");") || line.is_empty() {
+                table = None;
+                continue;
+            }
+            let Some(t) = &table else { continue };
+            let column = line.strip_prefix("ADD COLUMN ").unwrap_or(line);
+            let name = column.split_whitespace().next().unwrap_or_default();
+            if !name.is_empty() && name != "CONSTRAINT" {
+                into.get_mut(t)
+                    .expect("table seen")
+                    .insert(name.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn the_shipped_ddl_has_every_table_and_column_the_etl_streams_read() {
+        let mut odoo = BTreeMap::new();
+        ddl_columns(ODOO_DDL, &mut odoo);
+        let mut with_addon = odoo.clone();
+        ddl_columns(ADDON_DDL, &mut with_addon);
+        // The parser sees Odoo's own tables (a sample of what the dump holds).
+        assert!(odoo["loyalty_card"].contains("points"));
+        assert!(odoo["res_partner"].contains("commercial_partner_id"));
+        for stream in STREAMS {
+            let tables = if stream.addon { &with_addon } else { &odoo };
+            let columns = tables
+                .get(stream.source_table)
+                .unwrap_or_else(|| panic!("{}: no table {}", stream.name, stream.source_table));
+            for column in stream.columns {
+                assert!(
+                    columns.contains(column.source),
+                    "{}: {}.{} is not in the shipped DDL",
+                    stream.name,
+                    stream.source_table,
+                    column.source
+                );
+            }
+        }
+        // Odoo's DDL alone lacks every addon stream (the generator's `with_addon=false`).
+        for stream in STREAMS.iter().filter(|s| s.addon) {
+            let has_all = odoo
+                .get(stream.source_table)
+                .is_some_and(|c| stream.columns.iter().all(|col| c.contains(col.source)));
+            assert!(!has_all, "{} needs the addon's DDL", stream.name);
+        }
+    }
 
     #[test]
     fn ddl_splits_into_tables_then_constraints() {
