@@ -14,8 +14,8 @@ connections, checks, every stream), and when the child has exited its source bac
 flushed its statistics, so the source rows it read are the difference of the source's
 `pg_stat_user_tables` before and after: rows read by sequential and TID range scans
 (`seq_tup_read`) plus rows fetched through indexes (`idx_tup_fetch`); index entries read
-(`pg_stat_user_indexes.idx_tup_read`) are printed apart. A change round follows `etl activity
---moves 1000` (one transaction stamped like Odoo's: up to 1,000 ledger moves on managed cards,
+(`pg_stat_user_indexes.idx_tup_read`) are printed apart. A change round follows `_testing.activity(
+moves=1000)` (one transaction stamped like Odoo's: up to 1,000 ledger moves on managed cards,
 their history lines and their cards' balances). Rounds sync every stream, as a plain `sync` does.
 `upserted` is what the round brought over; `cards` the card rows among it: without a write_date
 index, the ranged round leaves most updated cards to its sweep (later rounds);
@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 import psycopg2
-from aba_loyalty_core import etl
+from aba_loyalty_core import _testing, etl
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("scan", "ranged")
@@ -81,7 +81,7 @@ def source_db(dsn: str, cards: int) -> str:
     admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin(dsn, f'CREATE DATABASE "{name}"')
     started = time.perf_counter()
-    etl.generate(source, cards=cards)
+    _testing.generate(source, cards=cards)
     print(f"generated {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return source
 
@@ -117,7 +117,7 @@ def one_round(source: str, target: str, method: str) -> dict:
     before = settled_reads(source)
     report = cli("sync", "--source", source, "--target", target, "--method", method.split("+")[0])
     after = settled_reads(source)
-    seq, fetch, entries = (a - b for a, b in zip(after, before))
+    seq, fetch, entries = (a - b for a, b in zip(after, before, strict=True))
     return {
         "s": report["duration_ms"] / 1000,
         "rows_read": seq + fetch,
@@ -149,7 +149,7 @@ def bench_size(dsn: str, cards: int, repeats: int, changes: int, write_date_inde
     results: dict[str, dict[int, list[dict]]] = {m: {0: [], changes: []} for m in methods}
     for n in range(repeats):
         for method in METHODS:
-            cli("activity", "--dsn", source, "--moves", str(changes), "--seed", f"0.{cards}{n}{len(method)}")
+            _testing.activity(source, moves=changes, seed=float(f"0.{cards}{n}{len(method)}"))
             results[method][changes].append(one_round(source, target, method))
             results[method][0].append(one_round(source, target, method))
     if write_date_indexes:
@@ -158,7 +158,7 @@ def bench_size(dsn: str, cards: int, repeats: int, changes: int, write_date_inde
         try:
             one_round(source, target, "ranged")  # the index is in the catalog from this round on
             for n in range(repeats):
-                cli("activity", "--dsn", source, "--moves", str(changes), "--seed", f"0.{cards}{n}9")
+                _testing.activity(source, moves=changes, seed=float(f"0.{cards}{n}9"))
                 results[methods[-1]][changes].append(one_round(source, target, "ranged"))
                 results[methods[-1]][0].append(one_round(source, target, "ranged"))
         finally:

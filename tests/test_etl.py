@@ -658,7 +658,7 @@ def test_ranged_rounds_on_tables_beyond_their_budget(make_db):
     what no index shows (a raw SQL update, a delete, an id below the key floor) within a cycle of
     the sweep and the key check; the engine then equals the source."""
     source, target = make_db("src"), make_db("tgt")
-    etl.generate(source, cards=20000, seed=0.3)
+    _testing.generate(source, cards=20000, seed=0.3)
     _execute(source, "CREATE INDEX history_write_date_idx ON loyalty_history (write_date, id)")
     etl.full_load(source, target)
     budget = {"sweep_blocks": 128, "check_keys": 4096}

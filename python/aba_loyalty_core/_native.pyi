@@ -56,6 +56,9 @@ class Etl:
         streams: list[str] | None = None,
         due_only: bool = False,
         cadences: dict[str, float] | None = None,
+        method: str = "ranged",
+        sweep_blocks: int | None = None,
+        check_keys: int | None = None,
     ) -> str: ...
     def validate(
         self, threshold: float = 0.999, tolerance: str = "0.000001", max_discrepancies: int = 1000
