@@ -1,6 +1,6 @@
 """ETL benchmark: full load end to end next to a raw COPY pipe of the same tables, in one run.
 
-    python benches/bench_etl.py                     # 1M cards, 4M ledger moves (DESIGN.md targets)
+    python benches/bench_etl.py                     # 1M cards, 4M ledger moves (docs/design.md targets)
     python benches/bench_etl.py --cards 100000      # quicker
     ABA_BENCH_DSN=postgresql://user@host:port/postgres python benches/bench_etl.py
 
@@ -16,7 +16,7 @@ Measured, in this order:
    schema migration, checks, conversions, index builds, ledger balances: everything), with its
    peak RSS (getrusage of the child);
 3. validation of every card (Odoo's balance against the engine's), in process.
-Targets (DESIGN.md section 5): >= 250,000 rows/s, >= 0.5x the raw pipe, validation < 5 s.
+Targets (docs/design.md §5): >= 250,000 rows/s, >= 0.5x the raw pipe, validation < 5 s.
 """
 
 from __future__ import annotations

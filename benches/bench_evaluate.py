@@ -1,4 +1,4 @@
-"""Benchmark of the native engine through its Python API (DESIGN.md section 5).
+"""Benchmark of the native engine through its Python API (docs/design.md §5).
 
 Realistic orders: 10 lines each, a config of 20 programs (1 loyalty program with tiers and
 rewards, 19 promotions of every mode and applicability, some with rules, some out of date),

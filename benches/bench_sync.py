@@ -21,7 +21,7 @@ their history lines and their cards' balances). Rounds sync every stream, as a p
 index, the ranged round leaves most updated cards to its sweep (later rounds);
 --write-date-indexes also measures it with the optional indexes an operator may add.
 
-Target (DESIGN.md section 5): 1,000 changes on the 10M-row source in < 1 s, flat from 1M to 10M.
+Target (docs/design.md §5): 1,000 changes on the 10M-row source in < 1 s, flat from 1M to 10M.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ impl<'a, 'py> Output<'a, 'py> {
         })
     }
 
-    /// The result dict of SPEC.md section 5.
+    /// The result dict of docs/spec.md §5.
     pub fn evaluation(
         &mut self,
         order: &Order,

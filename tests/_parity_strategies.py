@@ -1,5 +1,5 @@
 """Hypothesis strategies for the native/legacy differential tests: configs and orders that
-exercise every mode and edge of SPEC.md, and single corruptions of them for the error paths.
+exercise every mode and edge of docs/spec.md, and single corruptions of them for the error paths.
 
 Values stay where exact decimal arithmetic is possible in both engines (the native one has 28
 significant digits): at most 4 decimals on prices and rule amounts, 3 on quantities, plus floats
@@ -356,7 +356,7 @@ def config_and_orders(draw, max_orders: int = 8):
     return config, batch
 
 
-# -- refunds with their original sale (SPEC 4.12 v2) ---------------------------------------------
+# -- refunds with their original sale (docs/spec.md §4.12 v2) ---------------------------------------------
 
 def read_decimal(value) -> Decimal:
     """An input decimal in any accepted form as the engines read it."""

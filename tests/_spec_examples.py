@@ -1,4 +1,4 @@
-"""The worked examples of SPEC.md section 6 as (config, order) builders, shared by the legacy and
+"""The worked examples of docs/spec.md §6 as (config, order) builders, shared by the legacy and
 parity tests. Currency IDR, rounding 1, points_precision 2."""
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def spend_earned_order() -> dict:
                  redeem=[{"reward_id": 201, "points": 20}])
 
 
-# -- refunds that give back spent points (SPEC 4.12, examples A-E) --------------------------------
+# -- refunds that give back spent points (docs/spec.md §4.12, examples A-E) --------------------------------
 
 #: The sale's lines: 3 x 10,000 and 1 x 7,000 (sum of base 37,000).
 REFUND_SALE_LINES = {1: (3, 10000), 2: (1, 7000)}

@@ -216,7 +216,7 @@ def test_spend_earned_counts_this_orders_points_after_the_evaluation():
         Engine(config(loyalty(spend_earned="yes")))
 
 
-# -- refunds give back spent points (SPEC 4.12 v2) ---------------------------------------------
+# -- refunds give back spent points (docs/spec.md §4.12 v2) ---------------------------------------------
 
 def sold_and_redeemed(engine: Engine) -> tuple[dict, dict]:
     """A sale of 3 x 10,001 (line "A") and 1 x 20,000 (line 7) redeeming reward 101 (fixed

@@ -38,7 +38,7 @@ RENAMED = {"odoo_points": "points"}
 
 
 def _norm(value):
-    """Compare Odoo's float8 with the engine's numeric as SPEC.md reads floats."""
+    """Compare Odoo's float8 with the engine's numeric as docs/spec.md reads floats."""
     if isinstance(value, float):
         return Decimal(repr(value)).normalize()
     if isinstance(value, Decimal):
@@ -80,7 +80,7 @@ def _digest(dsn: str, table: str, exprs: list[str]) -> list[tuple]:
 
 def assert_same(source: str, target: str, streams=None) -> None:
     """Every stream's rows are equal on both sides, column by column (numbers compared as
-    exact decimals: Odoo's float8 through its shortest text form, as SPEC.md reads floats)."""
+    exact decimals: Odoo's float8 through its shortest text form, as docs/spec.md reads floats)."""
     for stream, table in TARGET_TABLES.items():
         if streams is not None and stream not in streams:
             continue

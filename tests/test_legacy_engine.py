@@ -1,4 +1,4 @@
-"""The legacy engine on the points of SPEC.md and INTERPRETATION.md that the worked examples do
+"""The legacy engine on the points of docs/spec.md that the worked examples do
 not reach, each computed by hand (the parity tests then hold the native engine to the same)."""
 
 from __future__ import annotations
@@ -397,7 +397,7 @@ def test_evaluate_membership_highest_rank_first_listed_on_ties():
     assert Engine(cfg()).evaluate_membership(4, 10, WHEN)["tier"] is None
 
 
-# -- refunds give back spent points (SPEC 4.12 v2) ------------------------------------------------
+# -- refunds give back spent points (docs/spec.md §4.12 v2) ------------------------------------------------
 
 def returns_engine(**extra):
     return Engine(cfg(loyalty(10, 5, rules=[{"id": 1, "mode": "money", "amount": "0.001"}],

@@ -228,7 +228,7 @@ def test_membership_agrees(native, config, request):
                 "evaluate_membership")
 
 
-# -- SPEC.md section 6 through both paths ----------------------------------------------------------
+# -- docs/spec.md §6 through both paths ----------------------------------------------------------
 
 def spec_cases():
     fixed = {"id": 31, "type": "discount", "mode": "fixed", "value": "100000",

@@ -297,7 +297,7 @@ fn reward(
     map(entries)
 }
 
-/// A valid config touching every program mode (the SPEC section 6 setting, widened).
+/// A valid config touching every program mode (the docs/spec.md §6 setting, widened).
 pub fn base_config() -> FuzzValue {
     let loyalty = map(vec![
         ("id", FuzzValue::Int(10)),

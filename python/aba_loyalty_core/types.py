@@ -83,7 +83,7 @@ class ProgramConfig(_ProgramConfigRequired, total=False):
     date_from: DateInput | None
     date_to: DateInput | None
     exclusive: bool | None
-    #: Loyalty only (SPEC 4.9 v2): this order's earned points may pay its redemptions.
+    #: Loyalty only (docs/spec.md §4.9 v2): this order's earned points may pay its redemptions.
     spend_earned: bool | None
     points_basis: Literal["base", "paid"] | None
 
@@ -122,7 +122,7 @@ class _OrderLineRequired(TypedDict):
 class OrderLine(_OrderLineRequired, total=False):
     category_ids: list[int] | None
     discount: DecimalInput | None
-    #: In a refund: the id of the ``original`` line it refunds (SPEC 4.12 v2).
+    #: In a refund: the id of the ``original`` line it refunds (docs/spec.md §4.12 v2).
     origin_line_id: int | str | None
 
 
@@ -157,7 +157,7 @@ class _OriginalRequired(TypedDict):
 
 
 class Original(_OriginalRequired, total=False):
-    """The sale a refund refunds (SPEC 4.12 v2)."""
+    """The sale a refund refunds (docs/spec.md §4.12 v2)."""
 
     redemptions: list[OriginalRedemption] | None
     #: Points earlier refunds of this sale already gave back.
@@ -206,7 +206,7 @@ class PointsResult(TypedDict):
     spent: Decimal
     tier: str | None
     multiplier: Decimal
-    #: Points a refund gives back (SPEC 4.12 v2); 0 in a sale.
+    #: Points a refund gives back (docs/spec.md §4.12 v2); 0 in a sale.
     returned: Decimal
     #: What each applied redemption spent, in application order (Σ = ``spent``).
     redeemed: list[RedeemedResult]

@@ -1,10 +1,10 @@
-//! Allocation of a reward to its lines (SPEC.md section 4.6) and the no-over-discount clamp
+//! Allocation of a reward to its lines (docs/spec.md §4.6) and the no-over-discount clamp
 //! (section 4.7).
 use crate::error::{CalcError, CalcResult};
 use crate::money::{add_steps, mul_steps, sub_steps, sum_steps};
 
-/// Shares of `amount` over the `covered` lines by largest remainder (SPEC.md 4.6 v2,
-/// docs/decisions.md): each line's exact share amount x base / Σ base is floored, and the
+/// Shares of `amount` over the `covered` lines by largest remainder (docs/spec.md §4.6):
+/// each line's exact share amount x base / Σ base is floored, and the
 /// steps left over go one each to the lines with the largest remainder (ties: the line listed
 /// first). When the covered bases sum to 0 the whole amount goes to the first covered line.
 ///
@@ -103,7 +103,7 @@ mod tests {
         );
         // Only the covered lines count: 2.5 and 7.5, a tie of remainders, to the first.
         assert_eq!(allocate(10, &[1, 2], &[1000, 10, 30]).unwrap(), vec![3, 7]);
-        // SPEC 4.6 v2: fixed 2 over four equal lines gives 1, 1, 0, 0 (v1 gave -1, 1, 1, 1).
+        // docs/spec.md §4.6 v2: fixed 2 over four equal lines gives 1, 1, 0, 0 (v1 gave -1, 1, 1, 1).
         assert_eq!(
             allocate(2, &[0, 1, 2, 3], &[1, 1, 1, 1]).unwrap(),
             vec![1, 1, 0, 0]

@@ -1,4 +1,4 @@
-//! The engine configuration (SPEC.md section 2): types, and their decoding with every
+//! The engine configuration (docs/spec.md §2): types, and their decoding with every
 //! constraint checked once, in documented field order.
 use crate::decode::Fields;
 use crate::error::{CalcError, Domain};
@@ -58,7 +58,7 @@ pub struct Program {
     pub date_from: Option<NaiveDate>,
     pub date_to: Option<NaiveDate>,
     pub exclusive: bool,
-    /// Loyalty only (SPEC 4.9 v2): this order's earned points may pay its redemptions.
+    /// Loyalty only (docs/spec.md §4.9 v2): this order's earned points may pay its redemptions.
     pub spend_earned: bool,
     pub points_basis: PointsBasis,
     pub rules: Vec<Rule>,

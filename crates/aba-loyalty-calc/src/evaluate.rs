@@ -1,4 +1,4 @@
-//! One evaluation pass over an order (SPEC.md section 4).
+//! One evaluation pass over an order (docs/spec.md §4).
 use crate::allocation::{allocate, clamp};
 use crate::config::{Config, Program, ProgramKind, Reward};
 use crate::error::CalcResult;
@@ -66,7 +66,7 @@ pub fn evaluate(config: &Config, order: &Order) -> CalcResult<Evaluation> {
     }
     let evaluation = pass.finish()?;
     if let Some(request) = redemption.filter(|r| r.spends_earned()) {
-        // SPEC 4.9 v2: the balance plus what this order earns (0 when points is null).
+        // docs/spec.md §4.9 v2: the balance plus what this order earns (0 when points is null).
         let earned = evaluation
             .points
             .as_ref()
@@ -288,7 +288,7 @@ impl Pass<'_> {
             }
             money::points_down(money::mul(raw, multiplier, "points")?, precision)
         };
-        // SPEC 4.12 v2: a refund gives back what the refunded part of the sale consumed.
+        // docs/spec.md §4.12 v2: a refund gives back what the refunded part of the sale consumed.
         let returned = match &self.order.original {
             Some(original) if refund => {
                 returns::returned(original, self.config.currency.rounding, precision)?

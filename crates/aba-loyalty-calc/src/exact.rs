@@ -1,4 +1,4 @@
-//! Exact decimal arithmetic where a floor must match exact arithmetic (SPEC.md 4.12 v2).
+//! Exact decimal arithmetic where a floor must match exact arithmetic (docs/spec.md §4.12 v2).
 //!
 //! rust_decimal rounds a result that needs more than 28 decimal places or 96 bits; here such a
 //! result is an overflow error instead (never a silently different number), and the floor of a

@@ -1,4 +1,4 @@
-//! ISO-8601 dates and datetimes written as text (INTERPRETATION.md "Dates").
+//! ISO-8601 dates and datetimes written as text (docs/spec.md §1, "Dates").
 //!
 //! Datetimes are UTC instants (`NaiveDateTime` in UTC): a naive text is UTC, an offset is
 //! subtracted. Accepted: `YYYY-MM-DD`, then optionally `T` or a space, `HH:MM[:SS[.f{1,6}]]`,

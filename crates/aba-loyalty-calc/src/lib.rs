@@ -1,4 +1,4 @@
-//! Loyalty calculation core (SPEC.md with INTERPRETATION.md): pure, deterministic, no I/O and
+//! Loyalty calculation core (docs/spec.md): pure, deterministic, no I/O and
 //! no global state. Configs and orders are decoded from any [`input::Node`] tree, validated in
 //! documented field order with errors naming the field's path, then evaluated in exact decimal
 //! arithmetic where every overflow is a typed error.

@@ -1,4 +1,4 @@
-//! Membership tiers: which snapshot is valid for an order (SPEC.md section 4.10) and the
+//! Membership tiers: which snapshot is valid for an order (docs/spec.md §4.10) and the
 //! snapshot `evaluate_membership` produces.
 use crate::config::{Config, Tier};
 use crate::error::{CalcError, CalcResult};

@@ -1,4 +1,4 @@
-//! Rounding (SPEC.md section 1) and checked decimal arithmetic: an overflow is a typed error,
+//! Rounding (docs/spec.md §1) and checked decimal arithmetic: an overflow is a typed error,
 //! never a panic and never a silently wrong number.
 use crate::error::{CalcError, CalcResult};
 use rust_decimal::{Decimal, RoundingStrategy};

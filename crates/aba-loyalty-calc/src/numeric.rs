@@ -1,4 +1,4 @@
-//! Exact decoding of decimal inputs (INTERPRETATION.md "Decimals"): text, integers and floats
+//! Exact decoding of decimal inputs (docs/spec.md §1, "Decimals"): text, integers and floats
 //! become `Decimal` only when the value is exactly representable, |x| < 10**12, and has at most
 //! 28 fractional digits. Nothing here rounds.
 use crate::error::Reason;

@@ -1,4 +1,4 @@
-//! The order (SPEC.md section 3): types, and their decoding in documented field order, then
+//! The order (docs/spec.md §3): types, and their decoding in documented field order, then
 //! the order-level checks (qty signs, no redemption in a refund).
 use crate::decode::Fields;
 use crate::error::{CalcError, Domain, ErrorPath};
@@ -20,7 +20,7 @@ pub struct Order {
     pub lines: Vec<Line>,
     pub redeem: Vec<RedeemItem>,
     pub refund_of: Option<String>,
-    /// The sale a refund refunds (SPEC 4.12 v2); `None`: nothing is given back.
+    /// The sale a refund refunds (docs/spec.md §4.12 v2); `None`: nothing is given back.
     pub original: Option<Original>,
 }
 
@@ -146,7 +146,7 @@ impl Order {
         }
 
         let refund_of = fields.nullable_text(7)?;
-        // Decoded after the order-level checks (docs/decisions.md, v2 refunds).
+        // Decoded after the order-level checks (docs/spec.md, v2 refunds).
         let original_node = fields.optional(8);
 
         let mut order = Order {

@@ -1,4 +1,4 @@
-//! The sale a refund refunds (SPEC.md 4.12 v2, docs/decisions.md "Refunds give back spent
+//! The sale a refund refunds (docs/spec.md §4.12, "Refunds give back spent
 //! points"): the `original` input, decoded in documented field order, then tied to the
 //! refund's lines (`origin_line_id`, quantities refunded so far).
 use crate::decode::Fields;

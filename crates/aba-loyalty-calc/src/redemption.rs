@@ -1,4 +1,4 @@
-//! Redemption, validated before anything is computed (SPEC.md section 4.9).
+//! Redemption, validated before anything is computed (docs/spec.md §4.9).
 use crate::config::{Config, Program, ProgramKind, Reward, RewardMode};
 use crate::error::{CalcError, CalcResult, Domain, ErrorPath};
 use crate::money;
@@ -18,7 +18,7 @@ pub struct RedemptionRequest<'c> {
 }
 
 impl RedemptionRequest<'_> {
-    /// Whether the balance check waits for the points this order earns (SPEC 4.9 v2).
+    /// Whether the balance check waits for the points this order earns (docs/spec.md §4.9 v2).
     pub fn spends_earned(&self) -> bool {
         self.program.spend_earned
     }

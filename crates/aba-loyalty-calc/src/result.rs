@@ -1,4 +1,4 @@
-//! The result of one evaluation (SPEC.md section 5), lines referred to by their index in the
+//! The result of one evaluation (docs/spec.md §5), lines referred to by their index in the
 //! order (the caller renders them with the line ids it was given).
 use rust_decimal::Decimal;
 
@@ -84,7 +84,7 @@ pub struct PointsResult {
     pub card_id: i64,
     pub earned: Decimal,
     pub spent: Decimal,
-    /// Points a refund gives back (SPEC 4.12 v2); 0 in a sale.
+    /// Points a refund gives back (docs/spec.md §4.12 v2); 0 in a sale.
     pub returned: Decimal,
     /// Each applied redemption of the card's program, in application order (Σ = spent; empty
     /// in a refund).

@@ -1,4 +1,4 @@
-//! Points a refund gives back (SPEC.md 4.12 v2, docs/decisions.md "Refunds give back spent
+//! Points a refund gives back (docs/spec.md §4.12, "Refunds give back spent
 //! points"), in exact arithmetic.
 //!
 //! Each redemption's give-back is cumulative (it counts earlier refunds through

@@ -1,4 +1,4 @@
-//! Rewards (SPEC.md section 4.4-4.5): which lines a reward covers and how much it gives,
+//! Rewards (docs/spec.md §4.4-4.5): which lines a reward covers and how much it gives,
 //! always from base amounts (no compounding).
 use crate::config::{Applicability, Reward, RewardMode};
 use crate::error::CalcResult;

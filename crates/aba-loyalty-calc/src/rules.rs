@@ -1,4 +1,4 @@
-//! Rules (SPEC.md section 4.3 and 4.10): qualifying lines, whether a rule holds, and the basis
+//! Rules (docs/spec.md §4.3 and 4.10): qualifying lines, whether a rule holds, and the basis
 //! it contributes to points.
 use crate::config::{PointsBasis, ProductFilter, Rule, RuleMode};
 use crate::error::CalcResult;

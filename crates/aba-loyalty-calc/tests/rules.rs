@@ -1,4 +1,4 @@
-//! One test (or a few) per rule of SPEC.md section 4 and INTERPRETATION.md, on small configs.
+//! One test (or a few) per rule of docs/spec.md §4, on small configs.
 mod common;
 use aba_loyalty_calc::result::{SkipReason, Skipped, Status};
 use aba_loyalty_calc::value::Value;

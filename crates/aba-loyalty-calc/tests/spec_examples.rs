@@ -1,4 +1,4 @@
-//! SPEC.md section 6, the worked examples (IDR, rounding 1, points_precision 2).
+//! docs/spec.md §6, the worked examples (IDR, rounding 1, points_precision 2).
 mod common;
 use aba_loyalty_calc::result::{ClampWarning, Redeemed, Status};
 use aba_loyalty_calc::value::Value;

@@ -1,4 +1,4 @@
-//! ETL from Odoo 18's PostgreSQL into the loyalty engine's PostgreSQL (DESIGN.md section 4).
+//! ETL from Odoo 18's PostgreSQL into the loyalty engine's PostgreSQL (docs/design.md §4).
 //!
 //! - [`Etl::full_load`]: every selected stream from one read-only source snapshot, each stream in
 //!   its own target transaction with its sync state, resumable after a crash.

@@ -1,5 +1,5 @@
 //! The ranged sync: a round reads what changed, through indexes and bounded page ranges, instead
-//! of a sequential scan of every table (DESIGN.md section 4). Per stream and round:
+//! of a sequential scan of every table (docs/design.md §4). Per stream and round:
 //!
 //! 1. **New rows by key**: `id > key_floor` through the primary key (Odoo's ids come from a
 //!    sequence). The floor only moves up to the highest id a round saw once every transaction

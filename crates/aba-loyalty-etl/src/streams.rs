@@ -1,5 +1,5 @@
 //! The streams: which Odoo table feeds which engine table, column by column, how each column is
-//! checked or converted, and how often the stream is synchronised (DESIGN.md section 4).
+//! checked or converted, and how often the stream is synchronised (docs/design.md §4).
 use std::time::Duration;
 
 use serde::Serialize;
@@ -38,7 +38,7 @@ pub enum Conv {
     /// Passed through; NULL makes the row bad.
     Required,
     /// Odoo's float8 to an exact numeric through the float's shortest representation (as
-    /// SPEC.md reads floats); NaN and infinities make the row bad.
+    /// docs/spec.md reads floats); NaN and infinities make the row bad.
     FloatToNumeric { required: bool, sign: Sign },
     /// numeric passed through; NaN/infinity (or NULL when required) make the row bad.
     Numeric { required: bool, sign: Sign },

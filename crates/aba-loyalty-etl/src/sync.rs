@@ -19,7 +19,7 @@ pub struct SyncOptions {
     pub streams: Option<Vec<String>>,
     /// Only the streams whose cadence has elapsed since their last success (follow mode).
     pub due_only: bool,
-    /// Cadence per group name ("critical", "non_critical", "reference"), overriding DESIGN.md's.
+    /// Cadence per group name ("critical", "non_critical", "reference"), overriding docs/design.md's.
     pub cadences: BTreeMap<String, Duration>,
     /// How a round finds the changes.
     pub method: SyncMethod,

@@ -139,7 +139,7 @@ impl Transformer {
     }
 }
 
-/// A float read through its shortest round-trip representation, as SPEC.md reads floats:
+/// A float read through its shortest round-trip representation, as docs/spec.md reads floats:
 /// 0.1 stays 0.1 rather than 0.1000000000000000055511151231257827.
 pub fn float_to_decimal(f: f64) -> Result<Decimal, String> {
     if f.is_nan() {

@@ -1,4 +1,4 @@
--- The asd_aba_loyalty addon's tables and columns as CONTRACTS.md fixes them (the addon's models
+-- The asd_aba_loyalty addon's tables and columns as docs/design.md §4 fixes them (the addon's models
 -- create them in a real Odoo; the generator creates the same shape).
 --
 -- The ledger (aba_loyalty_point_move) has no foreign key to loyalty_card: only engine-managed

@@ -2,7 +2,7 @@
 //! default, exposes it to Python as `aba_loyalty_core._testing`).
 //!
 //! A source for tests, benchmarks and the demo: an empty database turned into an Odoo-18-shaped
-//! one (Odoo's own DDL, shipped in this crate, plus the addon's tables of CONTRACTS.md), filled
+//! one (Odoo's own DDL, shipped in this crate, plus the addon's tables of docs/design.md §4), filled
 //! server-side with `INSERT ... SELECT generate_series` (no row crosses the network, so millions
 //! of rows take seconds). Constraints and indexes are created after the data, as a restore does.
 //!

@@ -1,6 +1,6 @@
 """The bridge between Odoo records and the loyalty engine (native or legacy, via the shim).
 
-Mapping of Odoo's loyalty records to the engine configuration (SPEC.md section 2):
+Mapping of Odoo's loyalty records to the engine configuration (docs/spec.md §2):
 
 - loyalty.program: program_type "loyalty" -> kind "loyalty"; "promotion" with trigger "auto"
   -> kind "promotion". sequence, active, date_from, date_to as is; `aba_exclusive` and
@@ -512,7 +512,7 @@ class AbaLoyaltyEngine(models.AbstractModel):
     @api.model
     def _refund_original(self, refund, original, card):
         """The sale being refunded, as the engine takes it to give back spent points (the
-        `original` key of a refund; docs/decisions.md "v2 rules"), or None when the sale spent
+        `original` key of a refund; docs/spec.md "v2 rules"), or None when the sale spent
         nothing on `card`.
 
         `refunded_qty` and `returned` count the earlier refunds of this sale already planned
@@ -561,7 +561,7 @@ class AbaLoyaltyEngine(models.AbstractModel):
 
     @api.model
     def _refund_payload(self, refund, original, card, balance, prior=None):
-        """A refund evaluated with the ORIGINAL order's membership snapshot (SPEC 4.11); with
+        """A refund evaluated with the ORIGINAL order's membership snapshot (docs/spec.md §4.11); with
         `prior` (see `_refund_original`), the points its refunded part spent come back."""
         lines = refund.lines.filtered(
             lambda ln: ln.qty < 0 and ln.refunded_orderline_id.order_id == original

@@ -29,7 +29,7 @@ class TestIntendedDifferences(AbaLoyaltyCase):
 
     def test_points_are_earned_on_base_prices_before_a_discount_code(self):
         # Odoo's point of sale earns on what is paid after the code's discount (9 points); the
-        # engine earns on base prices, before any discount (SPEC 4.3, 4.10).
+        # engine earns on base prices, before any discount (docs/spec.md §4.3, 4.10).
         data = self.order_data([(self.product_a, 1)])
         reward = self.code_promo.reward_ids
         data["lines"].append((0, 0, {

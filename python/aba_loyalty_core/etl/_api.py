@@ -24,7 +24,7 @@ STREAMS: dict[str, dict[str, Any]] = {
     name: {"table": table, "group": group, "addon": addon, "cadence_s": cadence}
     for name, table, group, addon, cadence in _bindings.etl_streams()
 }
-#: cadence group -> default seconds (DESIGN.md: critical 1 min, non-critical 5 min, reference 1 h).
+#: cadence group -> default seconds (docs/design.md: critical 1 min, non-critical 5 min, reference 1 h).
 GROUPS: dict[str, float] = {info["group"]: info["cadence_s"] for info in STREAMS.values()}
 
 Report = dict[str, Any]

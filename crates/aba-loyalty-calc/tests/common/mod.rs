@@ -1,4 +1,4 @@
-//! Builders for configs and orders in the tests (the SPEC section 6 setting by default).
+//! Builders for configs and orders in the tests (the docs/spec.md §6 setting by default).
 #![allow(dead_code)]
 use aba_loyalty_calc::value::Value;
 use aba_loyalty_calc::{CalcError, Engine, Evaluation};
@@ -158,7 +158,7 @@ pub fn order_error(config: &Value, order: &Value) -> String {
     }
 }
 
-/// SPEC section 6 (v2): no tiers; program 10 earns 1 point per 1,000 IDR, reward 101 gives
+/// docs/spec.md §6 (v2): no tiers; program 10 earns 1 point per 1,000 IDR, reward 101 gives
 /// 100 IDR per point; `spend_earned` as given.
 pub fn spend_earned_config(spend_earned: bool) -> Value {
     let mut program = loyalty_program(vec![{

@@ -1,6 +1,6 @@
 """Legacy pure-Python loyalty engine: the fallback of the native aba_loyalty_core.
 
-Implements SPEC.md with `decimal` in a local context; results equal the native engine's except
+Implements docs/spec.md with `decimal` in a local context; results equal the native engine's except
 `"engine": "legacy"`. Imports neither Odoo nor aba_loyalty_core, so it loads in a bare Python.
 """
 

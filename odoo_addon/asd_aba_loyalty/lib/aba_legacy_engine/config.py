@@ -1,4 +1,4 @@
-"""Decoding and validation of the engine configuration (SPEC.md section 2), in field order."""
+"""Decoding and validation of the engine configuration (docs/spec.md §2), in field order."""
 
 from __future__ import annotations
 

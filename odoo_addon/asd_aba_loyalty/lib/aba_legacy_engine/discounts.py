@@ -1,5 +1,5 @@
 """One reward on one order: the lines it covers, its amount, the allocation and the clamp
-(SPEC.md 4.4 to 4.7). Every amount comes from base amounts, never from discounted ones."""
+(docs/spec.md §4.4 to 4.7). Every amount comes from base amounts, never from discounted ones."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def reward_amount(reward: Reward, covered: list[Line], points: Decimal | None,
 
 
 def allocate(amount: Decimal, covered: list[Line], money: MoneyRounding) -> list[Decimal]:
-    """Largest remainder (SPEC 4.6 v2), in currency steps: each line's share is first
+    """Largest remainder (docs/spec.md §4.6 v2), in currency steps: each line's share is first
     floor(amount x base / Σ base) steps, exactly (integer quotient and remainder); the steps left
     over go one each to the lines with the largest remainder (ties: the line listed first). Every
     share is >= 0 and the shares add up to the amount. Σ base 0: all of it to the first line."""

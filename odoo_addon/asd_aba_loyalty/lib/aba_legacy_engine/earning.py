@@ -1,4 +1,4 @@
-"""Points earned on an order (SPEC.md 4.10 and 4.11) and the membership snapshot check."""
+"""Points earned on an order (docs/spec.md §4.10 and 4.11) and the membership snapshot check."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one pass of SPEC.md section 4 over a decoded order: programs in (sequence, id) order,
+"""The one pass of docs/spec.md §4 over a decoded order: programs in (sequence, id) order,
 promotions and redemptions on base amounts, then points; builds the result dict of section 5."""
 
 from __future__ import annotations

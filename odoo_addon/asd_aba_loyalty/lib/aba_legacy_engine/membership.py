@@ -1,4 +1,4 @@
-"""evaluate_membership: the snapshot of the tier a partner's spend earns (SPEC.md section 4)."""
+"""evaluate_membership: the snapshot of the tier a partner's spend earns (docs/spec.md §4)."""
 
 from __future__ import annotations
 

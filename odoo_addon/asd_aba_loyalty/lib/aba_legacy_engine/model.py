@@ -229,7 +229,7 @@ class OriginalRedemption:
 
 
 class Original:
-    """The sale a refund refunds (`original`, SPEC 4.12 v2): lines by id, redemptions, returned."""
+    """The sale a refund refunds (`original`, docs/spec.md §4.12 v2): lines by id, redemptions, returned."""
 
     __slots__ = ("lines", "redemptions", "returned")
 

@@ -1,4 +1,4 @@
-"""Decoding and validation of one order (SPEC.md section 3), in field order, then the
+"""Decoding and validation of one order (docs/spec.md §3), in field order, then the
 order-level checks (quantity signs line by line, no redemption in a refund)."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def decode_order(raw: Any) -> Order:
 
     decoded = Order(uid, date_order, partner_id, card, membership, lines, redeem, refund_of)
     _check_signs(decoded)
-    # v2 (SPEC 4.12): the refunded sale, checked after everything above.
+    # v2 (docs/spec.md §4.12): the refunded sale, checked after everything above.
     _decode_refund_links(decoded, order.get("original"))
     return decoded
 
@@ -145,7 +145,7 @@ def _line_id(value: Any, path: Path) -> int | str:
 
 
 def _decode_refund_links(order: Order, raw: Any) -> None:
-    """`original` and the lines' `origin_line_id` (docs/decisions.md, v2 4.12), after the order's
+    """`original` and the lines' `origin_line_id` (docs/spec.md, v2 4.12), after the order's
     own fields and checks (an origin's type was read with its line), in the documented order:
     only in a refund; then the original's fields; then each line's origin is one of the
     original's lines; then the quantities refunded so far against the quantities sold."""

@@ -1,4 +1,4 @@
-"""Redemption validation (SPEC.md 4.9): done before anything is computed or consumed; with
+"""Redemption validation (docs/spec.md §4.9): done before anything is computed or consumed; with
 `spend_earned` the balance check alone waits for the points the order earns."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def validate_redemption(config: Config, order: Order) -> dict[int, Decimal]:
 def check_balance(requested: dict[int, Decimal], available: Decimal,
                   earned: Decimal = ZERO) -> None:
     """Σ points requested <= the points available: card.points, plus what this order earns when
-    the program has spend_earned (then checked after the evaluation, SPEC 4.9 v2)."""
+    the program has spend_earned (then checked after the evaluation, docs/spec.md §4.9 v2)."""
     total = sum(requested.values(), ZERO)
     if total > available + earned:
         detail = f"card balance is {available}"

@@ -1,4 +1,4 @@
-"""Points a refund gives back (SPEC.md 4.12 v2, docs/decisions.md): the part of each redemption
+"""Points a refund gives back (docs/spec.md §4.12): the part of each redemption
 of the original sale that sat on the refunded quantities, exact (integer division, no float)."""
 
 from __future__ import annotations
