@@ -28,12 +28,10 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg2
 from aba_loyalty_core import _testing, etl
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench_pg import admin, server, with_db
 
 # The columns the ETL reads from each source table (crates/aba-loyalty-etl/src/streams.rs).
 STREAM_COLUMNS = {
@@ -57,31 +55,6 @@ STREAM_COLUMNS = {
                  "aba_membership_evaluated_at, aba_membership_valid_until, aba_loyalty_status, "
                  "create_date, write_date",
 }
-
-
-def with_db(dsn: str, name: str) -> str:
-    return dsn.rsplit("/", 1)[0] + "/" + name
-
-
-def admin(dsn: str, sql: str) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-def server() -> str:
-    dsn = os.environ.get("ABA_BENCH_DSN")
-    if dsn:
-        return dsn
-    data = ROOT / ".pg" / "bench"
-    out = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start", str(data), "54391"],
-                         check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
 def source_db(dsn: str, cards: int, fresh: bool) -> tuple[str, float | None]:

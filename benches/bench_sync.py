@@ -33,40 +33,15 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg2
 from aba_loyalty_core import _testing, etl
+from bench_pg import admin, server, with_db
 
-ROOT = Path(__file__).resolve().parent.parent
 METHODS = ("scan", "ranged")
 # What an operator may add on Odoo's database so that updates of these large tables arrive on the
 # next ranged round (--write-date-indexes); dropped again after the measurement.
 WRITE_DATE_TABLES = ("loyalty_card", "res_partner", "pos_order", "aba_loyalty_membership")
-
-
-def with_db(dsn: str, name: str) -> str:
-    return dsn.rsplit("/", 1)[0] + "/" + name
-
-
-def admin(dsn: str, sql: str) -> list[tuple]:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-def server() -> str:
-    dsn = os.environ.get("ABA_BENCH_DSN")
-    if dsn:
-        return dsn
-    out = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start", str(ROOT / ".pg" / "bench"),
-                          "54391"], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
 def source_db(dsn: str, cards: int) -> str:
