@@ -384,18 +384,7 @@ fn an_exclusive_promotion_that_does_not_apply_stops_nothing() {
 // -- 4.9 redemption ----------------------------------------------------------------------------
 
 fn redeeming(points: &str, items: Vec<(i64, &str)>) -> Value {
-    let mut order = order(vec![line(1, "1", "100000", "0")]);
-    order.set("card", card(points));
-    order.set(
-        "redeem",
-        Value::List(
-            items
-                .into_iter()
-                .map(|(id, p)| Value::map([("reward_id", Value::Int(id)), ("points", dec(p))]))
-                .collect(),
-        ),
-    );
-    order
+    redeeming_order(points, vec![line(1, "1", "100000", "0")], items)
 }
 
 fn redemption_config() -> Value {
