@@ -42,7 +42,6 @@ _logger = logging.getLogger(__name__)
 POSTED_STATES = ("paid", "done", "invoiced")
 POSTING_ATTEMPTS = 4
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 
 def _dec(value):
@@ -336,8 +335,10 @@ class PosOrder(models.Model):
             per_reward.setdefault(line.reward_id.id, ZERO)
             per_reward[line.reward_id.id] += _dec(line.points_cost or 0.0)
         redeem, unmapped = [], {}
+        # Points carry the config's precision (Odoo's points_cost is a float).
+        step = Decimal(1).scaleb(-config["points_precision"])
         for reward_id, points in per_reward.items():
-            points = points.quantize(CENT, rounding=ROUND_DOWN)
+            points = points.quantize(step, rounding=ROUND_DOWN)
             reward = mapped.get(reward_id)
             fixed_cost = reward and reward["mode"] in ("percent", "fixed")
             if points <= 0:
