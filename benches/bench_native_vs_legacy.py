@@ -16,13 +16,9 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "odoo_addon" / "asd_aba_loyalty"
-                       / "lib"))
-
-import aba_legacy_engine
 import aba_loyalty_core
+from aba_loyalty_lib import aba_legacy_engine
 from workload import build_config, build_order
 
 

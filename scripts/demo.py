@@ -15,13 +15,12 @@ from pathlib import Path
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "odoo_addon" / "asd_aba_loyalty" / "lib"))
 sys.path.insert(0, str(ROOT / "benches"))
 
-import aba_legacy_engine
 import aba_loyalty_core
-from aba_engine_shim import EngineShim
 from aba_loyalty_core import _testing, etl
+from aba_loyalty_lib import aba_legacy_engine
+from aba_loyalty_lib.aba_engine_shim import EngineShim
 from workload import build_config, build_order
 
 

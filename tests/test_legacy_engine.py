@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from decimal import getcontext
 
 import pytest
-from aba_legacy_engine import (
+from aba_loyalty_lib.aba_legacy_engine import (
     ConfigError,
     Engine,
     InsufficientPointsError,

@@ -15,7 +15,6 @@ import os
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import aba_legacy_engine
 import pytest
 from _native_engine import native_module
 from _parity_strategies import (
@@ -40,6 +39,7 @@ from _spec_examples import (
     promotion,
 )
 from aba_loyalty_core.errors import LoyaltyError, render_path
+from aba_loyalty_lib import aba_legacy_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -8,10 +8,10 @@ import types
 from collections import Counter
 from decimal import Decimal
 
-import aba_legacy_engine
 import pytest
 from _native_engine import native_module
-from aba_engine_shim import EngineShim, bucket
+from aba_loyalty_lib import aba_legacy_engine
+from aba_loyalty_lib.aba_engine_shim import EngineShim, bucket
 
 CONFIG = {
     "currency": {"code": "IDR", "rounding": "1"},
