@@ -19,7 +19,7 @@ import time
 
 import aba_loyalty_core
 from aba_loyalty_lib import aba_legacy_engine
-from workload import build_config, build_order
+from aba_loyalty_testdata.workload import build_config, build_order
 
 
 def rate(count: int, seconds: float) -> float:

@@ -1,4 +1,4 @@
-"""The realistic workload shared by the benchmarks and the demo.
+"""The realistic workload of the benchmarks (bench_native_vs_legacy) and the demo.
 
 20 programs (2 loyalty programs, 18 promotions with product/category filters, thresholds, caps,
 date windows, one exclusive) and orders of 10 lines over a 200-product catalogue, each with a
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, timezone
+
+from .documents import IDR
 
 PRODUCTS = 200
 CATEGORIES = 20
@@ -72,7 +74,7 @@ def build_config(rng: random.Random) -> dict:
             program["date_from"], program["date_to"] = "2025-03-01", "2025-03-20"
         programs.append(program)
     return {
-        "currency": {"code": "IDR", "rounding": "1"},
+        "currency": dict(IDR),
         "points_precision": 2,
         "tiers": [{"code": "basic", "rank": 0, "multiplier": "1", "min_spend": "0"},
                   {"code": "silver", "rank": 1, "multiplier": "1.25", "min_spend": "2000000"},
