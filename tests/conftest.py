@@ -102,6 +102,15 @@ class EngineKit:
     OrderError: type
     InsufficientPointsError: type
 
+    def message(self, expected: str) -> str:
+        """An expected message (or `match` pattern) as the native engine words it, whole on the
+        native engine and cut to its path on the legacy one: the engines must agree on the error
+        class and the path, the reason text may differ (docs/spec.md, strict decoding)."""
+        if self.name == "native":
+            return expected
+        path, colon, _reason = expected.partition(": ")
+        return path + colon
+
 
 def _engine_kit(name: str) -> EngineKit:
     if name == "native":
