@@ -151,10 +151,13 @@ def render_readme(addon: Path) -> str:
 def render_index(readme: str) -> str:
     from docutils.core import publish_string
 
-    return publish_string(readme, writer_name="html4css1", settings_overrides={
+    html = publish_string(readme, writer_name="html4css1", settings_overrides={
         "embed_stylesheet": True, "output_encoding": "unicode", "report_level": 2,
         "halt_level": 2, "input_encoding": "unicode", "_disable_config": True,
     })
+    # Odoo 17+ warns about an XML declaration in a module description: plain UTF-8 HTML.
+    declaration, _, rest = html.partition("\n")
+    return rest if declaration.startswith("<?xml") else html
 
 
 def outputs(addon: Path) -> dict[Path, str]:
