@@ -16,14 +16,10 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "odoo_addon" / "asd_aba_loyalty"
-                       / "lib"))
-
-import aba_legacy_engine
 import aba_loyalty_core
-from workload import build_config, build_order
+from aba_loyalty_lib import aba_legacy_engine
+from aba_loyalty_testdata.workload import build_config, build_order
 
 
 def rate(count: int, seconds: float) -> float:

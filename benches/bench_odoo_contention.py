@@ -47,8 +47,6 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from odoo_harness import (
     BudgetExceeded,
     HarnessError,

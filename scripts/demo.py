@@ -10,19 +10,13 @@ import argparse
 import random
 import sys
 import time
-from pathlib import Path
 
-import psycopg2
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "odoo_addon" / "asd_aba_loyalty" / "lib"))
-sys.path.insert(0, str(ROOT / "benches"))
-
-import aba_legacy_engine
 import aba_loyalty_core
-from aba_engine_shim import EngineShim
+import psycopg2
 from aba_loyalty_core import _testing, etl
-from workload import build_config, build_order
+from aba_loyalty_lib import aba_legacy_engine
+from aba_loyalty_lib.aba_engine_shim import EngineShim
+from aba_loyalty_testdata.workload import build_config, build_order
 
 
 def recreate_database(server_dsn: str, name: str) -> str:

@@ -68,13 +68,13 @@ native_check='
 import sys
 sys.path.insert(0, sys.argv[1])
 import aba_loyalty_core as native
-from aba_legacy_engine import __version__ as legacy
+from aba_loyalty_lib.aba_legacy_engine import __version__ as legacy
 if native.__version__.split(".")[:2] != legacy.split(".")[:2]:
     sys.exit("aba_loyalty_core %s does not match the legacy engine %s" % (native.__version__, legacy))
 '
 for mode in "${modes[@]}"; do
     if [ "$mode" = addon-on ] && ! (cd /tmp && "$python" -c "$native_check" \
-            "$ROOT/odoo_addon/asd_aba_loyalty/lib"); then
+            "$ROOT/odoo_addon/asd_aba_loyalty"); then
         echo "odoo_suites.sh: addon-on needs a matching aba_loyalty_core importable by $python" \
             "(maturin build, then pip install the wheel)" >&2
         exit 2

@@ -14,7 +14,7 @@ import random
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-import aba_legacy_engine
+from aba_loyalty_lib import aba_legacy_engine
 from hypothesis import strategies as st
 
 BOOL = st.booleans()

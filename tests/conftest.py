@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -19,12 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDON = ROOT / "odoo_addon" / "asd_aba_loyalty"
 ODOO_DDL = ROOT / "crates" / "aba-loyalty-testing" / "sql" / "odoo18_loyalty_schema.sql"
-
-# The addon's pure-Python parts (odoo_addon/asd_aba_loyalty/lib: legacy engine, shim, ledger SQL)
-# are plain packages, importable without Odoo.
-sys.path.insert(0, str(ADDON / "lib"))
 
 
 def _free_port() -> int:
@@ -108,12 +102,21 @@ class EngineKit:
     OrderError: type
     InsufficientPointsError: type
 
+    def message(self, expected: str) -> str:
+        """An expected message (or `match` pattern) as the native engine words it, whole on the
+        native engine and cut to its path on the legacy one: the engines must agree on the error
+        class and the path, the reason text may differ (docs/spec.md, strict decoding)."""
+        if self.name == "native":
+            return expected
+        path, colon, _reason = expected.partition(": ")
+        return path + colon
+
 
 def _engine_kit(name: str) -> EngineKit:
     if name == "native":
         import aba_loyalty_core as module
     else:
-        import aba_legacy_engine as module
+        from aba_loyalty_lib import aba_legacy_engine as module
     return EngineKit(name, module.Engine, module.LoyaltyError, module.ConfigError,
                      module.OrderError, module.InsufficientPointsError)
 

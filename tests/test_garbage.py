@@ -3,7 +3,8 @@ never another exception, never a crash (a Rust panic would surface as pyo3's Pan
 a BaseException, and fail these tests loudly).
 
 Two generators: free-form nested values whose dict keys are drawn mostly from the real field
-names (so decoding gets deep), and valid documents with one node replaced by garbage.
+names (aba_loyalty_testdata.fields, read from the documented input types; the fuzz target's key
+list is held to the same names below, so decoding gets deep), and valid documents with one node replaced by garbage.
 About 15 s in total; HYPOTHESIS_PROFILE-independent (explicit settings)."""
 
 from __future__ import annotations
@@ -15,20 +16,11 @@ from decimal import Decimal
 
 import pytest
 from aba_loyalty_core import ConfigError, Engine, LoyaltyError
+from aba_loyalty_testdata.fields import FIELD_NAMES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisWarning
 
-FIELD_NAMES = [
-    "currency", "code", "rounding", "points_precision", "tiers", "rank", "multiplier",
-    "min_spend", "membership", "validity_days", "programs", "id", "name", "kind", "sequence",
-    "active", "date_from", "date_to", "exclusive", "points_basis", "rules", "rewards", "mode",
-    "amount", "product_ids", "category_ids", "min_qty", "min_amount", "type", "value",
-    "applicability", "max_amount", "required_points", "uid", "date_order", "partner_id", "card",
-    "program_id", "points", "tier", "evaluated_at", "valid_until", "lines", "product_id", "qty",
-    "price_unit", "discount", "redeem", "reward_id", "refund_of", "spend_earned", "original",
-    "origin_line_id", "refunded_qty", "redemptions", "returned",
-]
 WORDS = ["loyalty", "promotion", "order", "money", "unit", "discount", "percent", "fixed",
          "per_point", "cheapest", "specific", "base", "paid", "gold", "basic", "1", "0.01",
          "2024-05-01", "2024-05-01T10:00:00", "NaN", "-Infinity", "1e400", "1_000", ""]
@@ -224,3 +216,16 @@ def test_misbehaving_objects():
 def test_valid_documents_evaluate():
     result = ENGINE.evaluate(valid_order())
     assert result["points"]["spent"] == Decimal("5.00")
+
+
+def test_the_fuzz_target_draws_the_same_field_names():
+    """fuzz/src/lib.rs cannot import the Python list: its KEYS must name the same fields."""
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "fuzz" / "src" / "lib.rs").read_text()
+    block = re.search(r"const KEYS: &\[&str\] = &\[(.*?)\];", source, re.S)
+    assert block, "KEYS not found in fuzz/src/lib.rs"
+    keys = re.findall(r'"([^"]+)"', block.group(1))
+    assert len(keys) == len(set(keys))
+    assert set(keys) == set(FIELD_NAMES), (set(keys) ^ set(FIELD_NAMES))

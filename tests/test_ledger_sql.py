@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from aba_ledger import (
+from aba_loyalty_lib.aba_ledger import (
     BALANCE_CHECK,
     CARD_CHECK,
     InsufficientBalanceError,

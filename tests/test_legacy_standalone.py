@@ -1,5 +1,6 @@
 """The legacy engine and the shim load in a bare interpreter: no Odoo, no aba_loyalty_core wheel,
-no site-packages at all; only odoo_addon/asd_aba_loyalty/lib on sys.path."""
+no site-packages at all; only the addon directory on sys.path, so that its pure-Python parts are
+`aba_loyalty_lib` as in every other context outside Odoo."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ import sys
 import textwrap
 from pathlib import Path
 
-LIB = Path(__file__).resolve().parent.parent / "odoo_addon" / "asd_aba_loyalty" / "lib"
+ADDON = Path(__file__).resolve().parent.parent / "odoo_addon" / "asd_aba_loyalty"
 
 SCRIPT = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, sys.argv[1])
     from decimal import Decimal, getcontext
     context_before = (getcontext().prec, getcontext().rounding)
-    import aba_legacy_engine
-    from aba_engine_shim import EngineShim
+    from aba_loyalty_lib import aba_legacy_engine
+    from aba_loyalty_lib.aba_engine_shim import EngineShim
 
     config = {
         "currency": {"code": "IDR", "rounding": "1"},
@@ -48,6 +49,9 @@ SCRIPT = textwrap.dedent("""
         "context_unchanged": context_before == (getcontext().prec, getcontext().rounding),
         "forbidden": sorted(m for m in sys.modules
                             if m.split(".")[0] in ("odoo", "aba_loyalty_core")),
+        # Under one name: never a second copy as a top-level package.
+        "top_level": sorted(m for m in sys.modules if m.startswith(("aba_legacy", "aba_engine",
+                                                                    "aba_ledger"))),
         "site_loaded": "site" in sys.modules,
     }))
 """)
@@ -56,7 +60,7 @@ SCRIPT = textwrap.dedent("""
 def test_imports_and_evaluates_in_a_bare_interpreter():
     # -I: isolated (no PYTHONPATH, no user site, no cwd); -S: no site-packages (no wheel, no Odoo).
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", SCRIPT, str(LIB)],
+        [sys.executable, "-I", "-S", "-c", SCRIPT, str(ADDON)],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -71,5 +75,6 @@ def test_imports_and_evaluates_in_a_bare_interpreter():
         "fallback_stages": ["import"],
         "context_unchanged": True,
         "forbidden": [],
+        "top_level": [],
         "site_loaded": False,
     }

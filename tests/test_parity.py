@@ -15,7 +15,6 @@ import os
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import aba_legacy_engine
 import pytest
 from _native_engine import native_module
 from _parity_strategies import (
@@ -29,7 +28,9 @@ from _parity_strategies import (
     read_decimal,
     sale_and_refunds,
 )
-from _spec_examples import (
+from aba_loyalty_core.errors import LoyaltyError, render_path
+from aba_loyalty_lib import aba_legacy_engine
+from aba_loyalty_testdata.spec_examples import (
     card,
     config,
     first_order_lines,
@@ -38,8 +39,8 @@ from _spec_examples import (
     percent_on_order,
     points_program,
     promotion,
+    spend_earned_config,
 )
-from aba_loyalty_core.errors import LoyaltyError, render_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -255,12 +256,12 @@ def spec_cases():
          order("s5", [{"id": i, "product_id": i, "qty": 1, "price_unit": 10}
                       for i in range(1, 5)])),
         # v2: spend_earned, 20 of the 50 points the order earns.
-        (spend_earned_config(),
+        (spend_earned_config(True),
          order("s6", [{"id": 1, "product_id": 1, "qty": 1, "price_unit": 50000}],
                card={"id": 901, "program_id": 20, "points": "0"},
                redeem=[{"reward_id": 201, "points": 20}])),
         # v2: a partial refund of a 3-unit line that spent 7 points on 700: 2.33 back.
-        (spend_earned_config(),
+        (spend_earned_config(True),
          order("r2", [{"id": 9, "product_id": 1, "qty": -1, "price_unit": 10000,
                        "origin_line_id": 1}],
                card={"id": 901, "program_id": 20, "points": "0"}, refund_of="s7",
@@ -268,15 +269,6 @@ def spec_cases():
                          "redemptions": [{"reward_id": 201, "points": 7, "amount": 700,
                                           "lines": {1: 700}}]})),
     ]
-
-
-def spend_earned_config():
-    program = {"id": 20, "name": "Spend as you earn", "kind": "loyalty", "sequence": 1,
-               "spend_earned": True, "rules": [{"id": 200, "mode": "money", "amount": "0.001"}],
-               "rewards": [{"id": 201, "type": "discount", "mode": "per_point", "value": "100",
-                            "applicability": "order", "required_points": "1"}]}
-    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
-            "programs": [program]}
 
 
 @pytest.mark.parametrize("case", range(len(spec_cases())))

@@ -8,24 +8,18 @@ import types
 from collections import Counter
 from decimal import Decimal
 
-import aba_legacy_engine
 import pytest
 from _native_engine import native_module
-from aba_engine_shim import EngineShim, bucket
+from aba_loyalty_lib import aba_legacy_engine
+from aba_loyalty_lib.aba_engine_shim import EngineShim, bucket
+from aba_loyalty_testdata.documents import engine_config, loyalty, percent, promo, reward
 
-CONFIG = {
-    "currency": {"code": "IDR", "rounding": "1"},
-    "tiers": [{"code": "gold", "rank": 1, "multiplier": "1.5", "min_spend": "100"}],
-    "programs": [
-        {"id": 1, "name": "Ten off", "kind": "promotion", "sequence": 1, "rules": [],
-         "rewards": [{"id": 11, "type": "discount", "mode": "percent", "value": "10",
-                      "applicability": "order"}]},
-        {"id": 10, "name": "Points", "kind": "loyalty", "sequence": 5,
-         "rules": [{"id": 100, "mode": "money", "amount": "0.001"}],
-         "rewards": [{"id": 101, "type": "discount", "mode": "per_point", "value": "100",
-                      "applicability": "order", "required_points": "1"}]},
-    ],
-}
+CONFIG = engine_config(
+    promo(1, 1, percent(11, "10"), name="Ten off"),
+    loyalty(10, 5, rules=[{"id": 100, "mode": "money", "amount": "0.001"}],
+            rewards=[reward(101, "per_point", "100", required_points="1")], name="Points"),
+    tiers=[{"code": "gold", "rank": 1, "multiplier": "1.5", "min_spend": "100"}],
+)
 
 
 def make_order(uid: str, **extra) -> dict:

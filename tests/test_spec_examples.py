@@ -2,7 +2,7 @@
 
 Each test takes the `engine` fixture (tests/conftest.py): it runs once on the native
 aba_loyalty_core and once on the pure-Python legacy engine, with the same documents
-(tests/_spec_examples.py) and the same assertions. Currency IDR, rounding 1, points_precision 2;
+(aba_loyalty_testdata.spec_examples) and the same assertions. Currency IDR, rounding 1, points_precision 2;
 program 10 "ABA Points" (loyalty, 1 point per 10,000 IDR); tiers basic x1 and gold x1.5.
 """
 
@@ -12,7 +12,7 @@ import copy
 from decimal import Decimal as D
 
 import pytest
-from _spec_examples import (
+from aba_loyalty_testdata.spec_examples import (
     card,
     config,
     first_order_lines,

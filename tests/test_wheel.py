@@ -54,6 +54,11 @@ NO_GENERATOR = textwrap.dedent("""
         testing_module = "importable"
     except ImportError as error:
         testing_module = type(error).__name__
+    try:
+        importlib.import_module("aba_loyalty_testdata")
+        testdata_package = "importable"
+    except ImportError as error:
+        testdata_package = type(error).__name__
     parser = cli._parser()
     commands = sorted(next(a for a in parser._actions if a.dest == "command").choices)
     usage = io.StringIO()
@@ -69,6 +74,7 @@ NO_GENERATOR = textwrap.dedent("""
         "native_names": sorted(n for n in dir(_native) if "generat" in n or "activ" in n
                                or "testing" in n),
         "testing_module": testing_module,
+        "testdata_package": testdata_package,
         "commands": commands,
         "activity_exit": exit_code,
         "activity_usage": usage.getvalue(),
@@ -130,15 +136,20 @@ def test_wheel_installs_and_runs_in_a_clean_venv(wheel_python):
 @pytest.mark.timeout(900)
 def test_release_wheel_exposes_no_generator(release_wheel, wheel_python):
     """The Odoo-shaped generator (and its `activity`, which writes fake moves) is test tooling:
-    the release wheel has neither its Python module nor its native functions nor CLI commands."""
+    the release wheel has neither its Python module nor its native functions nor CLI commands;
+    nor the shared test documents (aba_loyalty_testdata)."""
     with zipfile.ZipFile(release_wheel) as wheel:
         names = wheel.namelist()
     assert "aba_loyalty_core/etl/__main__.py" in names  # the listing is the package's
     assert not [n for n in names if "_testing" in n or "generat" in n], names
+    assert not [n for n in names if "testdata" in n], names
+    assert {n.split("/")[0] for n in names} == {"aba_loyalty_core",
+                                               "aba_loyalty_core-0.1.0.dist-info"}, names
     report = _run_in_wheel_venv(wheel_python, NO_GENERATOR)
     assert report["etl_names"] == [] and report["native_names"] == []
     assert "generate" not in report["etl_all"] and "activity" not in report["etl_all"]
     assert report["testing_module"] == "ModuleNotFoundError"
+    assert report["testdata_package"] == "ModuleNotFoundError"
     assert report["commands"] == ["check", "follow", "full-load", "status", "sync", "validate"]
     assert report["activity_exit"] == 2
     assert "invalid choice: 'activity'" in report["activity_usage"]

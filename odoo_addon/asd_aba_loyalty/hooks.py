@@ -1,6 +1,6 @@
 import logging
 
-from .lib.aba_ledger import drop_card_check, post_opening_moves
+from .aba_loyalty_lib.aba_ledger import drop_card_check, post_opening_moves
 
 _logger = logging.getLogger(__name__)
 

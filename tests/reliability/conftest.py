@@ -23,7 +23,7 @@ def odoo_db(make_db, odoo_schema_sql):
     """An empty database with Odoo 18's real loyalty/POS DDL and the addon's ledger table (its
     CHECK balance_after >= 0; nothing added to Odoo's loyalty_card): what the ledger runs on
     inside Odoo."""
-    from aba_ledger import ensure_move_table
+    from aba_loyalty_lib.aba_ledger import ensure_move_table
 
     dsn = make_db("rel")
     conn = psycopg2.connect(dsn)

@@ -9,7 +9,12 @@ from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
-from aba_ledger import CardNotFoundError, InsufficientBalanceError, RetryExhaustedError, post_move
+from aba_loyalty_lib.aba_ledger import (
+    CardNotFoundError,
+    InsufficientBalanceError,
+    RetryExhaustedError,
+    post_move,
+)
 
 SCHEMA = "aba_engine"
 # stream -> (source table, engine table); engine columns carry Odoo's names except these.

@@ -11,10 +11,10 @@ import random
 import time
 from decimal import Decimal
 
-import aba_ledger
 import psycopg2
-from aba_ledger import InsufficientBalanceError, post_move, with_retry
-from aba_ledger import moves as ledger_moves
+from aba_loyalty_lib import aba_ledger
+from aba_loyalty_lib.aba_ledger import InsufficientBalanceError, post_move, with_retry
+from aba_loyalty_lib.aba_ledger import moves as ledger_moves
 
 
 class RetryCounter:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from aba_ledger import check_consistency
+from aba_loyalty_lib.aba_ledger import check_consistency
 from ledger_workers import mixed_worker, race_worker
 from reliability_report import record, scale
 

@@ -27,7 +27,7 @@ import pytest
 from reliability_report import record
 
 ROOT = Path(__file__).resolve().parents[2]
-LEDGER = ROOT / "odoo_addon" / "asd_aba_loyalty" / "lib" / "aba_ledger"
+LEDGER = ROOT / "odoo_addon" / "asd_aba_loyalty" / "aba_loyalty_lib" / "aba_ledger"
 
 
 def _checksums(dsn: str) -> dict:
@@ -253,9 +253,9 @@ def test_ledger_sql_formats_in_only_constants():
 
 
 def test_hostile_values_are_data_and_hostile_arguments_are_refused(loaded, odoo_db):
-    from aba_ledger import post_move
     from aba_loyalty_core import etl
     from aba_loyalty_core.errors import EtlArgumentError
+    from aba_loyalty_lib.aba_ledger import post_move
 
     source, target = loaded
     payload = "x'); DROP TABLE loyalty_card; --"

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..lib.aba_ledger import MOVE_TABLE
+from ..aba_loyalty_lib.aba_ledger import MOVE_TABLE
 
 
 class AbaLoyaltyConsistency(models.Model):

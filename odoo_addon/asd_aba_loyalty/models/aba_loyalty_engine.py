@@ -33,7 +33,7 @@ from decimal import Decimal
 from odoo import api, fields, models, tools
 from odoo.tools import float_repr
 
-from ..lib.aba_engine_shim import EngineShim
+from ..aba_loyalty_lib.aba_engine_shim import EngineShim
 
 _logger = logging.getLogger(__name__)
 

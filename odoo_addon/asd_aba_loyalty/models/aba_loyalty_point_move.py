@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib.aba_ledger import (
+from ..aba_loyalty_lib.aba_ledger import (
     BALANCE_CHECK_SQL,
     CardNotFoundError,
     InsufficientBalanceError,

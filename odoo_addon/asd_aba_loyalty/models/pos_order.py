@@ -34,8 +34,8 @@ from decimal import ROUND_DOWN, Decimal
 from odoo import api, fields, models, modules
 from odoo.sql_db import TestCursor
 
-from ..lib.aba_ledger import RETRYABLE_SQLSTATES, idempotency_key, sqlstate
-from ..lib.aba_legacy_engine import LoyaltyError
+from ..aba_loyalty_lib.aba_ledger import RETRYABLE_SQLSTATES, idempotency_key, sqlstate
+from ..aba_loyalty_lib.aba_legacy_engine import LoyaltyError
 
 _logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta
 from odoo import fields
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
-from ..lib import aba_legacy_engine
-from ..lib.aba_engine_shim import bucket
+from ..aba_loyalty_lib import aba_legacy_engine
+from ..aba_loyalty_lib.aba_engine_shim import bucket
 
 
 def uid_in_bucket(low, high, prefix="uid"):

@@ -82,7 +82,7 @@ class TestEngineCache(AbaLoyaltyCase):
         self.set_flag(True)
         with mock.patch.object(AbaLoyaltyEngine, "_native_module",
                                lambda self: FailingNativeModule), \
-                self.assertLogs("odoo.addons.asd_aba_loyalty.lib.aba_engine_shim.shim",
+                self.assertLogs("odoo.addons.asd_aba_loyalty.aba_loyalty_lib.aba_engine_shim.shim",
                                 "WARNING"):
             first, _ = self.pay([(self.product_a, 1)])
             second, _ = self.pay([(self.product_a, 1)])

@@ -4,7 +4,7 @@ from unittest import mock
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib.aba_engine_shim import bucket
+from ..aba_loyalty_lib.aba_engine_shim import bucket
 from ..models.aba_loyalty_engine import AbaLoyaltyEngine
 from .common import (
     AbaLoyaltyCase,
@@ -14,7 +14,7 @@ from .common import (
     uid_in_bucket,
 )
 
-SHIM_LOGGER = "odoo.addons.asd_aba_loyalty.lib.aba_engine_shim.shim"
+SHIM_LOGGER = "odoo.addons.asd_aba_loyalty.aba_loyalty_lib.aba_engine_shim.shim"
 HAS_NATIVE = importlib.util.find_spec("aba_loyalty_core") is not None
 
 

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..lib.aba_ledger import BALANCE_CHECK, CARD_CHECK, CARD_FK
+from ..aba_loyalty_lib.aba_ledger import BALANCE_CHECK, CARD_CHECK, CARD_FK
 from .common import AbaLoyaltyCase
 
 

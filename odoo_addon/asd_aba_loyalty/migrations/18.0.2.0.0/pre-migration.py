@@ -6,7 +6,7 @@
   the cards the engine does not manage; the ledger keeps its own cards non-negative).
 """
 
-from odoo.addons.asd_aba_loyalty.lib.aba_ledger import (
+from odoo.addons.asd_aba_loyalty.aba_loyalty_lib.aba_ledger import (
     MOVE_TABLE,
     drop_card_check,
     drop_card_foreign_key,

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ._legacy import legacy
+from .. import aba_legacy_engine as legacy
 from .differences import differences
 from .native import ErrorMap, NativeUnavailable, as_legacy_error, input_errors, load_module
 from .routing import choose_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._legacy import legacy
+from .. import aba_legacy_engine as legacy
 
 #: The native module's documented input error classes (module attributes), each raised to
 #: callers as the legacy class of the same meaning.

@@ -1,44 +1,37 @@
-"""The worked examples of docs/spec.md §6 as (config, order) builders, shared by the legacy and
-parity tests. Currency IDR, rounding 1, points_precision 2."""
+"""The worked examples of docs/spec.md §6 as (config, order) builders, shared by the behaviour
+and parity tests. Currency IDR, rounding 1, points_precision 2."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 
-TIERS = [
-    {"code": "basic", "rank": 0, "multiplier": "1", "min_spend": "0"},
-    {"code": "gold", "rank": 2, "multiplier": "1.5", "min_spend": "5000000"},
-]
+from .documents import IDR, TIERS, aba_points, engine_config
+from .documents import promo as _promo
+from .documents import reward as _reward
+
 DATE = "2025-03-10T09:30:00"
 PARTNER = 42
 
 
 def points_program(points_basis: str = "base") -> dict:
-    return {
-        "id": 10, "name": "ABA Points", "kind": "loyalty", "sequence": 10,
-        "points_basis": points_basis,
-        "rules": [{"id": 100, "mode": "money", "amount": "0.0001"}],
-        "rewards": [],
-    }
+    """ABA Points (1 point per 10,000) without rewards."""
+    return aba_points(points_basis=points_basis, rewards=[])
 
 
 def promotion(program_id: int, sequence: int, reward: dict) -> dict:
-    return {
-        "id": program_id, "name": f"P{program_id}", "kind": "promotion", "sequence": sequence,
-        "rules": [], "rewards": [reward],
-    }
+    return _promo(program_id, sequence, reward)
 
 
 def percent_on_order(reward_id: int, value: str) -> dict:
-    return {"id": reward_id, "type": "discount", "mode": "percent", "value": value,
-            "applicability": "order"}
+    return _reward(reward_id, "percent", value)
 
 
 def config(programs: list) -> dict:
     return {
-        "currency": {"code": "IDR", "rounding": "1"},
+        "currency": dict(IDR),
         "points_precision": 2,
-        "tiers": TIERS,
+        "tiers": copy.deepcopy(TIERS),
         "membership": {"validity_days": 30},
         "programs": programs,
     }
@@ -74,8 +67,7 @@ def line(line_id, qty, price_unit, **extra) -> dict:
 
 
 def reward(reward_id: int, mode: str, value: str) -> dict:
-    return {"id": reward_id, "type": "discount", "mode": mode, "value": value,
-            "applicability": "order"}
+    return _reward(reward_id, mode, value)
 
 
 # -- spending what the order earns (v2) -----------------------------------------------------------
@@ -85,11 +77,9 @@ def spend_earned_config(spend_earned: bool) -> dict:
         "id": 20, "name": "Spend as you earn", "kind": "loyalty", "sequence": 1,
         "spend_earned": spend_earned,
         "rules": [{"id": 200, "mode": "money", "amount": "0.001"}],
-        "rewards": [{"id": 201, "type": "discount", "mode": "per_point", "value": "100",
-                     "applicability": "order", "required_points": "1"}],
+        "rewards": [_reward(201, "per_point", "100", required_points="1")],
     }
-    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
-            "programs": [program]}
+    return engine_config(program)
 
 
 def spend_earned_order() -> dict:
@@ -104,18 +94,10 @@ REFUND_SALE_LINES = {1: (3, 10000), 2: (1, 7000)}
 
 
 def refund_config() -> dict:
-    program = {
-        "id": 10, "name": "ABA Points", "kind": "loyalty", "sequence": 10,
-        "rules": [{"id": 100, "mode": "money", "amount": "0.0001"}],
-        "rewards": [
-            {"id": 101, "type": "discount", "mode": "per_point", "value": "100",
-             "applicability": "order", "required_points": "1"},
-            {"id": 102, "type": "discount", "mode": "fixed", "value": "5000",
-             "applicability": "order", "required_points": "120"},
-        ],
-    }
-    return {"currency": {"code": "IDR", "rounding": "1"}, "points_precision": 2,
-            "programs": [program]}
+    return engine_config(aba_points(rewards=[
+        _reward(101, "per_point", "100", required_points="1"),
+        _reward(102, "fixed", "5000", required_points="120"),
+    ]))
 
 
 def refund_card() -> dict:
