@@ -181,23 +181,7 @@ impl Etl {
             )
             .db(Side::Source, "counting the paid orders")?;
         let (orders_paid, orders_without_card): (i64, i64) = (counts.get(0), counts.get(1));
-        // A product's categories: its own and its parents (Odoo's child_of), when the source
-        // has product_category; else its own.
-        let has_categories: bool = tx
-            .query_one(
-                "SELECT to_regclass('public.product_category') IS NOT NULL",
-                &[],
-            )
-            .db(Side::Source, "looking for product categories")?
-            .get(0);
-        let (categ, categ_join) = if has_categories {
-            (
-                "coalesce(pc.parent_path, pt.categ_id::text)",
-                "LEFT JOIN public.product_category pc ON pc.id = pt.categ_id",
-            )
-        } else {
-            ("pt.categ_id::text", "")
-        };
+        let categories = rows::categories(&mut tx)?;
         let engine = Engine::from_config(map.config.clone());
         log::info!(
             "audit: {} programs audited, {} not audited; {orders_paid} paid orders, {orders_without_card} without an audited card",
@@ -219,21 +203,18 @@ impl Etl {
             .db(Side::Source, "reading the cards and their history")?;
         let orders_reader = tx2
             .copy_out(&format!(
-                "COPY (SELECT c.id, o.id, o.date_order, l.id, l.product_id, {categ}, l.qty, l.price_unit, l.discount,
+                "COPY (SELECT c.id, o.id, o.date_order, l.id, l.product_id, l.qty, l.price_unit, l.discount,
                               l.refunded_orderline_id IS NOT NULL, coalesce(l.is_reward_line, false), l.reward_id,
                               l.coupon_id, l.points_cost, o.partner_id
                        FROM public.pos_order o
                        JOIN public.loyalty_card c ON c.partner_id = o.partner_id AND c.program_id = ANY({programs})
                        JOIN public.pos_order_line l ON l.order_id = o.id
-                       LEFT JOIN public.product_product pp ON pp.id = l.product_id
-                       LEFT JOIN public.product_template pt ON pt.id = pp.product_tmpl_id
-                       {categ_join}
                        WHERE {window}
                        ORDER BY c.id, o.date_order, o.id, l.id) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the POS orders and lines")?;
         let mut cards = rows::Cards::new(cards_reader, precision);
-        let mut orders = rows::Orders::new(orders_reader, precision);
+        let mut orders = rows::Orders::new(orders_reader, precision, categories);
 
         let mut t = Tally::new(options);
         let window = compare::Window {

@@ -1,6 +1,7 @@
 //! The audit's two ordered binary COPY streams from the source, decoded without a per-row
 //! allocation beyond an order's lines: (1) each audited card then its `loyalty_history` rows,
 //! (2) each (card, paid POS order) with its lines, both in card order (then Odoo's date order).
+use std::collections::HashMap;
 use std::io::BufRead;
 
 use chrono::NaiveDateTime;
@@ -9,7 +10,7 @@ use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 
 use crate::copy_format::{decode, FormatError, TupleReader};
-use crate::error::{EtlError, Result, Side};
+use crate::error::{DbContext, EtlError, Result, Side};
 
 /// PostgreSQL's epoch (2000-01-01) in Unix microseconds: binary timestamps count from it.
 const PG_EPOCH_US: i64 = 946_684_800_000_000;
@@ -138,6 +139,41 @@ impl<R: BufRead> Cards<R> {
     }
 }
 
+/// Each product's categories: its own and its parents (Odoo's child_of) when the source has
+/// product_category, else its own. Read once (a small table), so lines need no join.
+pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Vec<i64>>> {
+    let has_tree: bool = tx
+        .query_one(
+            "SELECT to_regclass('public.product_category') IS NOT NULL",
+            &[],
+        )
+        .db(Side::Source, "looking for product categories")?
+        .get(0);
+    let sql = if has_tree {
+        "SELECT pp.id, coalesce(pc.parent_path, pt.categ_id::text)::text FROM public.product_product pp
+         JOIN public.product_template pt ON pt.id = pp.product_tmpl_id
+         LEFT JOIN public.product_category pc ON pc.id = pt.categ_id"
+    } else {
+        "SELECT pp.id, pt.categ_id::text FROM public.product_product pp
+         JOIN public.product_template pt ON pt.id = pp.product_tmpl_id"
+    };
+    let rows = tx
+        .query(sql, &[])
+        .db(Side::Source, "reading the products' categories")?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let path: Option<String> = r.get(1);
+            let ids = path
+                .unwrap_or_default()
+                .split('/')
+                .filter_map(|c| c.parse().ok())
+                .collect();
+            (r.get(0), ids)
+        })
+        .collect())
+}
+
 /// One POS order line as read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineRow {
@@ -167,15 +203,17 @@ pub struct OrderRows {
 /// Stream (2): one row per (card, order, line), in (card, date, order, line) order.
 pub struct Orders<R> {
     input: TupleReader<R>,
+    categories: HashMap<i32, Vec<i64>>,
     current: Option<OrderRows>,
     precision: u32,
     done: bool,
 }
 
 impl<R: BufRead> Orders<R> {
-    pub fn new(input: R, precision: u32) -> Self {
+    pub fn new(input: R, precision: u32, categories: HashMap<i32, Vec<i64>>) -> Self {
         Orders {
             input: TupleReader::new(input),
+            categories,
             current: None,
             precision,
             done: false,
@@ -192,22 +230,23 @@ impl<R: BufRead> Orders<R> {
             let i = &self.input;
             let card_id = int(i, 0).ok_or_else(|| malformed("POS orders", "no card id"))?;
             let order_id = int(i, 1).ok_or_else(|| malformed("POS orders", "no order id"))?;
+            let product_id = int(i, 4).unwrap_or_default();
             let line = LineRow {
                 id: int(i, 3).unwrap_or_default(),
-                product_id: int(i, 4).unwrap_or_default(),
-                category_ids: i
-                    .field(5)
-                    .and_then(decode::text)
-                    .map(|t| t.split('/').filter_map(|c| c.parse().ok()).collect())
+                product_id,
+                category_ids: self
+                    .categories
+                    .get(&product_id)
+                    .cloned()
                     .unwrap_or_default(),
-                qty: numeric(i, 6, "pos_order_line.qty")?,
-                price_unit: numeric(i, 7, "pos_order_line.price_unit")?,
-                discount: numeric(i, 8, "pos_order_line.discount")?,
-                refund: flag(i, 9),
-                is_reward: flag(i, 10),
-                reward_id: int(i, 11),
-                coupon_id: int(i, 12),
-                points_cost: points(float(i, 13).unwrap_or(0.0), self.precision),
+                qty: numeric(i, 5, "pos_order_line.qty")?,
+                price_unit: numeric(i, 6, "pos_order_line.price_unit")?,
+                discount: numeric(i, 7, "pos_order_line.discount")?,
+                refund: flag(i, 8),
+                is_reward: flag(i, 9),
+                reward_id: int(i, 10),
+                coupon_id: int(i, 11),
+                points_cost: points(float(i, 12).unwrap_or(0.0), self.precision),
             };
             let same = self
                 .current
@@ -222,7 +261,7 @@ impl<R: BufRead> Orders<R> {
             let order = OrderRows {
                 card_id,
                 order_id,
-                partner_id: int(i, 14),
+                partner_id: int(i, 13),
                 date_order: timestamp(i, 2)
                     .ok_or_else(|| malformed("POS orders", "no date_order"))?,
                 lines: vec![line],
