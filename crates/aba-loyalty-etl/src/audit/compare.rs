@@ -206,3 +206,122 @@ pub fn card(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rows::HistoryRow;
+
+    fn d(v: i64) -> Decimal {
+        Decimal::from(v)
+    }
+
+    fn sale(earned: i64, spent: i64) -> Replayed {
+        Replayed {
+            refund: false,
+            earned: d(earned),
+            spent: d(spent),
+            base: d(100_000),
+            odoo_discount: Decimal::ZERO,
+            redemption_as_recorded: false,
+        }
+    }
+
+    fn line(id: i32, order: i32, issued: i64, used: i64) -> HistoryRow {
+        HistoryRow {
+            id,
+            pos_order_id: Some(order),
+            at: None,
+            issued: d(issued),
+            used: d(used),
+        }
+    }
+
+    const ALL: Window = Window {
+        since: None,
+        until: None,
+        tolerance: Decimal::ZERO,
+    };
+
+    #[test]
+    fn each_kind_with_both_values_and_the_adjust() {
+        let mut refund = sale(-10, 0);
+        refund.refund = true;
+        let mut over = sale(1, 0);
+        over.odoo_discount = d(200_000);
+        let orders = [
+            (1, sale(10, 0)),  // credited twice
+            (2, sale(0, 0)),   // points without rule
+            (3, sale(10, 0)),  // too many
+            (4, sale(10, 0)),  // too few
+            (5, refund),       // kept its points
+            (6, over),         // discount over base (history consistent)
+            (7, sale(10, 0)),  // no history
+            (8, sale(10, 60)), // consistent
+        ];
+        let rows = CardRows {
+            card_id: 9,
+            program_id: 1,
+            points: d(10 + 10 + 1 + 12 + 4 + 1 + 10 - 60),
+            history: vec![
+                line(1, 1, 10, 0),
+                line(2, 1, 10, 0),
+                line(3, 2, 1, 0),
+                line(4, 3, 12, 0),
+                line(5, 4, 4, 0),
+                line(6, 6, 1, 0),
+                line(7, 8, 10, 60),
+            ],
+        };
+        let mut found = Vec::new();
+        let summary = card(&rows, &orders, ALL, &mut found);
+        let kinds: Vec<_> = found
+            .iter()
+            .map(|f| (f.kind, f.order_id, f.odoo.as_str(), f.engine.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("credited_twice", Some(1), "20", "10"),
+                ("points_without_rule", Some(2), "1", "0"),
+                ("points_too_many", Some(3), "12", "10"),
+                ("points_too_few", Some(4), "4", "10"),
+                ("refund_kept_points", Some(5), "0", "-10"),
+                ("discount_over_base", Some(6), "200000", "100000"),
+                ("no_history", Some(7), "0", "10"),
+                // Odoo 10+10+1+12+4+1 = 38, then -50; the replay 10+0+10+10+1 = 31, then -50.
+                ("negative_balance", Some(8), "-12", "-19"),
+            ]
+        );
+        // replay - odoo, order by order: -10, -1, -2, +6, -10, 0, +10, 0.
+        assert_eq!(summary.difference, d(-7));
+        assert_eq!(summary.replayed_balance, rows.points - d(7));
+        assert_eq!(summary.unexplained, Decimal::ZERO);
+        assert_eq!(summary.adjust.map(|a| a.points), Some(d(-7)));
+    }
+
+    #[test]
+    fn a_dip_outside_the_window_is_not_reported() {
+        let at = |day| {
+            chrono::NaiveDate::from_ymd_opt(2024, 1, day).and_then(|d| d.and_hms_opt(0, 0, 0))
+        };
+        let mut dip = line(1, 1, 0, 5);
+        dip.at = at(1);
+        let rows = CardRows {
+            card_id: 1,
+            program_id: 1,
+            points: d(-5),
+            history: vec![dip],
+        };
+        let window = Window {
+            since: at(2),
+            ..ALL
+        };
+        let mut found = Vec::new();
+        let summary = card(&rows, &[], window, &mut found);
+        assert!(found.is_empty());
+        assert!(summary.adjust.is_none());
+        card(&rows, &[], ALL, &mut found);
+        assert_eq!(found.len(), 1);
+    }
+}

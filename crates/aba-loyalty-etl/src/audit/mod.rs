@@ -80,6 +80,9 @@ pub struct AuditReport {
     /// points its rules refuse).
     pub redemptions_as_recorded: u64,
     pub orders_per_second: f64,
+    /// Of `duration_ms`, the time spent evaluating and comparing (the rest: reading the source,
+    /// waiting for its sorts, storing the report).
+    pub replay_ms: f64,
     pub cards_audited: u64,
     pub cards_with_difference: u64,
     pub points_total_odoo: Decimal,
@@ -232,7 +235,10 @@ impl Etl {
             while let Some(order) = pending.take_if(|o| o.card_id <= card.card_id) {
                 if order.card_id == card.card_id {
                     t.orders_audited += 1;
-                    match evaluate::replay(&engine, card.program_id, &order) {
+                    let started = Instant::now();
+                    let verdict = evaluate::replay(&engine, card.program_id, &order);
+                    t.replay += started.elapsed();
+                    match verdict {
                         Ok(r) => {
                             t.as_recorded += u64::from(r.redemption_as_recorded);
                             replayed.push((order.order_id, r));
@@ -242,8 +248,10 @@ impl Etl {
                 }
                 pending = orders.next_order()?;
             }
+            let started = Instant::now();
             let summary = compare::card(&card, &replayed, window, &mut t.buffer);
             t.card(summary);
+            t.replay += started.elapsed();
             if last_log.elapsed().as_secs() >= 5 {
                 last_log = Instant::now();
                 log::info!(
@@ -281,6 +289,7 @@ impl Etl {
             not_evaluable_examples: t.not_evaluable_examples,
             redemptions_as_recorded: t.as_recorded,
             orders_per_second: t.orders_audited as f64 / duration.max(1e-9),
+            replay_ms: t.replay.as_secs_f64() * 1e3,
             cards_audited: t.cards_audited,
             cards_with_difference: t.cards_with_difference,
             points_total_odoo: t.total_odoo,
@@ -362,6 +371,7 @@ struct Tally {
     max_findings: usize,
     max_cards: usize,
     orders_audited: u64,
+    replay: std::time::Duration,
     not_evaluable: u64,
     not_evaluable_examples: Vec<String>,
     as_recorded: u64,
@@ -383,6 +393,7 @@ impl Tally {
             max_findings: options.max_findings,
             max_cards: options.max_cards,
             orders_audited: 0,
+            replay: std::time::Duration::ZERO,
             not_evaluable: 0,
             not_evaluable_examples: Vec::new(),
             as_recorded: 0,
