@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import psycopg2
@@ -151,7 +152,8 @@ def test_since_until_window(audited):
     # The injected scenarios sit in the first 101 days: all of them are in the window.
     assert _keys(report["findings"]) == _keys(full["findings"])
     assert report["alert"] is False
-    later = etl.audit(source, target, since="2025-01-01")
+    later = etl.audit(source, target, since=datetime(2025, 1, 1, 7, tzinfo=timezone(timedelta(hours=7))))
+    assert later["since"] == "2025-01-01T00:00:00"
     assert later["findings_count"] == 0 and later["cards"] == []
 
 
