@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
+use aba_loyalty_etl::audit::AuditOptions;
 use aba_loyalty_etl::load::LoadOptions;
 use aba_loyalty_etl::monitor;
 use aba_loyalty_etl::sync::{SyncMethod, SyncOptions};
@@ -130,6 +131,36 @@ impl PyEtl {
             max_discrepancies,
         };
         run(py, || self.inner.validate(&options))
+    }
+
+    /// Replay Odoo's POS history through the engine (docs/audit.md); `since`/`until`: ISO
+    /// dates or date-times (UTC), `tolerance`: a decimal string.
+    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000))]
+    #[allow(clippy::too_many_arguments)]
+    fn audit(
+        &self,
+        py: Python<'_>,
+        since: Option<&str>,
+        until: Option<&str>,
+        threshold: u64,
+        tolerance: &str,
+        max_findings: usize,
+        max_cards: usize,
+    ) -> PyResult<String> {
+        let parse = |field: &str, text: Option<&str>| {
+            text.map(|t| aba_loyalty_etl::audit::parse_when(field, t))
+                .transpose()
+                .map_err(|e| etl_err(&e))
+        };
+        let options = AuditOptions {
+            since: parse("since", since)?,
+            until: parse("until", until)?,
+            threshold,
+            tolerance: parse_tolerance(tolerance).map_err(|e| etl_err(&e))?,
+            max_findings,
+            max_cards,
+        };
+        run(py, || self.inner.audit(&options))
     }
 
     #[pyo3(signature = (cadences=None))]

@@ -1,6 +1,7 @@
 //! Test tooling, compiled only with the `testing` feature (never in a release wheel): the
 //! Odoo-shaped source generator of `aba-loyalty-testing`, for `aba_loyalty_core._testing`.
 //! The functions are private names of the native module; `_testing.py` is their Python face.
+use aba_loyalty_testing::pos::{generate_pos, PosOptions};
 use aba_loyalty_testing::{activity, generate, ActivityOptions, GenerateOptions};
 use pyo3::prelude::*;
 
@@ -48,9 +49,35 @@ fn testing_activity(
     run(py, || activity(&dsn, &options))
 }
 
+/// An Odoo-18 POS history with injected errors of every audit finding kind (JSON report with
+/// what was injected).
+#[pyfunction]
+#[pyo3(name = "_testing_generate_pos")]
+#[pyo3(signature = (dsn, orders, lines=10, cards=1000, errors_per_kind=1))]
+fn testing_generate_pos(
+    py: Python<'_>,
+    dsn: String,
+    orders: u32,
+    lines: u32,
+    cards: u32,
+    errors_per_kind: u32,
+) -> PyResult<String> {
+    let options = PosOptions {
+        orders,
+        lines,
+        cards,
+        errors_per_kind,
+    };
+    run(py, || generate_pos(&dsn, &options))
+}
+
 /// Set as private attributes, outside the module's `__all__` (which lists the release API).
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.setattr("_testing_generate", wrap_pyfunction!(testing_generate, m)?)?;
     m.setattr("_testing_activity", wrap_pyfunction!(testing_activity, m)?)?;
+    m.setattr(
+        "_testing_generate_pos",
+        wrap_pyfunction!(testing_generate_pos, m)?,
+    )?;
     Ok(())
 }

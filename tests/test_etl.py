@@ -585,7 +585,7 @@ def test_status_and_prometheus_metrics(dbs):
     etl.sync(source, target, streams=["cards", "moves"])
     status = etl.status(target)
     streams = {s["stream"]: s for s in status["streams"]}
-    assert status["schema_version"] == 4 and status["load"]["status"] == "done"
+    assert status["schema_version"] == 5 and status["load"]["status"] == "done"
     assert streams["moves"]["rows_total"] == 8000 and streams["moves"]["runs_total"] == 2
     assert streams["moves"]["last_run"]["kind"] == "sync" and streams["moves"]["cadence_s"] == 60
     assert streams["partners"]["cadence_s"] == 3600 and streams["programs"]["cadence_s"] == 300

@@ -150,6 +150,6 @@ def test_release_wheel_exposes_no_generator(release_wheel, wheel_python):
     assert "generate" not in report["etl_all"] and "activity" not in report["etl_all"]
     assert report["testing_module"] == "ModuleNotFoundError"
     assert report["testdata_package"] == "ModuleNotFoundError"
-    assert report["commands"] == ["check", "follow", "full-load", "status", "sync", "validate"]
+    assert report["commands"] == ["audit", "check", "follow", "full-load", "status", "sync", "validate"]
     assert report["activity_exit"] == 2
     assert "invalid choice: 'activity'" in report["activity_usage"]

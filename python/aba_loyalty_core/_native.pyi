@@ -63,6 +63,15 @@ class Etl:
     def validate(
         self, threshold: float = 0.999, tolerance: str = "0.000001", max_discrepancies: int = 1000
     ) -> str: ...
+    def audit(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        threshold: int = 0,
+        tolerance: str = "0.000001",
+        max_findings: int = 10000,
+        max_cards: int = 10000,
+    ) -> str: ...
     def status(self, cadences: dict[str, float] | None = None) -> str: ...
     def check_source(self) -> str: ...
 

@@ -9,6 +9,7 @@ turns on. ``activity`` writes fake earnings and doubles balances, so it refuses 
     from aba_loyalty_core import _testing
     _testing.generate(dsn, cards=100_000)          # fill an EMPTY database
     _testing.activity(dsn, moves=500, drift=3)     # Odoo-like writes on that generated source
+    _testing.generate_pos(dsn, orders=10_000)      # POS history with injected errors (audit)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aba_loyalty_core import _native
 try:
     _generate = _native._testing_generate  # type: ignore[attr-defined]
     _activity = _native._testing_activity  # type: ignore[attr-defined]
+    _generate_pos = _native._testing_generate_pos  # type: ignore[attr-defined]
 except AttributeError:
     raise ImportError(
         "aba_loyalty_core._testing needs a build with the `testing` cargo feature "
@@ -67,4 +69,19 @@ def activity(dsn: str, *, moves: int = 1000, drift: int = 0, seed: float = 0.5) 
     return json.loads(_activity(dsn, int(moves), int(drift), float(seed)))
 
 
-__all__ = ["MARKER_TABLE", "activity", "generate"]
+def generate_pos(
+    dsn: str, *, orders: int, lines: int = 10, cards: int = 1000, errors_per_kind: int = 1
+) -> Report:
+    """Fill the empty database ``dsn`` with an Odoo 18 POS history for the audit (Odoo's DDL).
+
+    ``orders`` paid orders of ``lines`` lines for ``cards`` loyalty cards (one order in ten has
+    no partner), a ``loyalty_history`` line per order that earns, as pos_loyalty writes them;
+    then ``errors_per_kind`` injected errors of each audit finding kind, each on its own card
+    (one finding expected per injection), and as many correct refunds and redemptions. Returns
+    ``{"rows", "injected": [{"kind", "card_id", "order_id"}], "duration_ms"}``; the injections
+    are also in the table ``aba_loyalty_injected_error``.
+    """
+    return json.loads(_generate_pos(dsn, int(orders), int(lines), int(cards), int(errors_per_kind)))
+
+
+__all__ = ["MARKER_TABLE", "activity", "generate", "generate_pos"]

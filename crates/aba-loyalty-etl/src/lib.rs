@@ -10,6 +10,7 @@
 //!
 //! The generator of Odoo-18-shaped test sources is test tooling, in its own crate
 //! (`aba-loyalty-testing`), never linked into a release wheel.
+pub mod audit;
 pub mod copy_format;
 pub mod dsn;
 pub mod error;

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "ranged sync: key floor, write_date floor, page sweep, key check",
         include_str!("../sql/migrations/0004_ranged_sync.sql"),
     ),
+    (
+        5,
+        "audit reports, findings and proposed adjust moves",
+        include_str!("../sql/migrations/0005_audit.sql"),
+    ),
 ];
 
 pub fn latest_version() -> i32 {

@@ -17,6 +17,8 @@
 //! [`generate`] also writes a marker table, [`MARKER_TABLE`], that only it creates; [`activity`]
 //! (fake earnings, doubled balances) refuses, before any write, a database without it: never a
 //! real Odoo database.
+pub mod pos;
+
 use std::time::Instant;
 
 use postgres::Client;
@@ -32,7 +34,7 @@ pub const ADDON_DDL: &str = include_str!("../sql/addon_schema.sql");
 /// writes nowhere else.
 pub const MARKER_TABLE: &str = "aba_loyalty_generated_source";
 /// The marker row's `generator` value.
-const MARKER: &str = "aba-loyalty-testing generate";
+pub(crate) const MARKER: &str = "aba-loyalty-testing generate";
 
 #[derive(Clone, Debug)]
 pub struct GenerateOptions {
@@ -71,7 +73,7 @@ pub struct GenerateReport {
 }
 
 /// Split a DDL script into (create-time statements, after-data statements).
-fn split_ddl(ddl: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn split_ddl(ddl: &str) -> (Vec<String>, Vec<String>) {
     let mut now = Vec::new();
     let mut later = Vec::new();
     for stmt in ddl.split(";\n") {
@@ -271,7 +273,7 @@ fn analyze(client: &mut Client) -> Result<()> {
 }
 
 /// The data statements, in order. `n` cards, `p` partners, `m` moves, `o` orders.
-fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, String)> {
+pub(crate) fn data_sql(n: i64, p: i64, m: i64, o: i64, addon: bool) -> Vec<(&'static str, String)> {
     const T0: &str = "timestamp '2024-01-01 08:00:00'";
     const SPAN: &str = "interval '700 days'";
     let partner_of = |card: &str| format!("(1 + ({card}::bigint * 7919) % {p})::int");
@@ -710,6 +712,11 @@ mod tests {
         assert!(addon_later
             .iter()
             .any(|s| s.contains("idempotency_key_uniq")));
+    }
+
+    #[test]
+    fn the_pos_generator_injects_every_kind_the_audit_finds() {
+        assert_eq!(pos::INJECTED_KINDS, aba_loyalty_etl::audit::KINDS);
     }
 
     #[test]

@@ -9,6 +9,7 @@ through :mod:`logging` under the ``aba_loyalty_etl`` logger. Every call returns 
     etl.full_load(source, target)             # every stream, resumable
     etl.sync(source, target)                  # what changed since the last run
     report = etl.validate(source, target)     # Odoo's balances against the engine's
+    report = etl.audit(source, target)        # Odoo's POS history replayed (docs/audit.md)
     etl.follow(source, target)                # sync each stream on its cadence, until stopped
     etl.status(target); etl.metrics(target)   # run log / Prometheus text
 
@@ -21,6 +22,7 @@ from aba_loyalty_core.etl._api import (
     GROUPS,
     STREAMS,
     Etl,
+    audit,
     check_source,
     follow,
     full_load,
@@ -35,6 +37,7 @@ __all__ = [
     "GROUPS",
     "STREAMS",
     "Etl",
+    "audit",
     "check_source",
     "follow",
     "full_load",

@@ -2,7 +2,7 @@
 
 Progress goes to stderr (logging), the JSON report to stdout. DSNs come from --source/--target
 or $ABA_SOURCE_DSN/$ABA_TARGET_DSN. Exit status: 0 ok, 1 ETL error, 2 usage error, 3 validation
-below its threshold.
+below its threshold or an audit with more findings than its threshold.
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", default="0.000001")
     p.add_argument("--max-discrepancies", type=int, default=1000)
 
+    p = sub.add_parser("audit", help="replay Odoo's POS history through the engine; findings and adjust proposals")
+    dsns(p)
+    p.add_argument("--since", help="orders with date_order >= this ISO date/time (UTC)")
+    p.add_argument("--until", help="orders with date_order < this ISO date/time (UTC)")
+    p.add_argument("--threshold", type=int, default=0, help="alert (exit 3) above this many findings (default 0)")
+    p.add_argument("--tolerance", default="0.000001", help="points difference still counted as equal")
+    p.add_argument("--max-findings", type=int, default=10_000, help="findings kept in the report (all are counted)")
+    p.add_argument("--max-cards", type=int, default=10_000, help="card summaries kept in the report")
+
     p = sub.add_parser("status", help="per-stream state, last runs, last validation")
     dsns(p, source=False)
     p.add_argument("--prometheus", action="store_true", help="Prometheus text instead of JSON")
@@ -116,6 +125,11 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "validate":
         report = etl.validate(threshold=args.threshold, tolerance=args.tolerance,
                               max_discrepancies=args.max_discrepancies)
+        _print(report)
+        return EXIT_ALERT if report["alert"] else 0
+    if cmd == "audit":
+        report = etl.audit(since=args.since, until=args.until, threshold=args.threshold,
+                           tolerance=args.tolerance, max_findings=args.max_findings, max_cards=args.max_cards)
         _print(report)
         return EXIT_ALERT if report["alert"] else 0
     if cmd == "follow":

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timezone
 from typing import Any
 
 from aba_loyalty_core.errors import EtlArgumentError, EtlBusyError, EtlError
@@ -28,6 +29,22 @@ STREAMS: dict[str, dict[str, Any]] = {
 GROUPS: dict[str, float] = {info["group"]: info["cadence_s"] for info in STREAMS.values()}
 
 Report = dict[str, Any]
+When = datetime | date | str
+
+
+def _when(value: When | None, field: str) -> str | None:
+    """An audit bound as the ISO text the native side parses (naive = UTC, as Odoo stores it)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    raise EtlArgumentError(f"{field}: {value!r} is not a date, datetime or ISO string")
 
 
 def _dsn(value: str | None, env: str, what: str) -> str:
@@ -113,6 +130,36 @@ class Etl:
         native side logs at ERROR and ``on_alert(report)`` is called.
         """
         report = json.loads(self._native.validate(float(threshold), str(tolerance), int(max_discrepancies)))
+        if report["alert"] and on_alert is not None:
+            on_alert(report)
+        return report
+
+    def audit(
+        self,
+        *,
+        since: When | None = None,
+        until: When | None = None,
+        threshold: int = 0,
+        tolerance: str = "0.000001",
+        max_findings: int = 10_000,
+        max_cards: int = 10_000,
+        on_alert: Callable[[Report], object] | None = None,
+    ) -> Report:
+        """Replay Odoo's paid POS orders in [since, until) through the engine (docs/audit.md).
+
+        Reads the source only (a read-only snapshot); evaluates every (card, order) natively
+        without the GIL; compares with ``loyalty_history`` and ``loyalty_card.points``. The
+        report (also stored in the target) has ``findings`` (kind, card_id, order_id, odoo,
+        engine), ``findings_by_kind``, ``cards`` (per card whose replay differs: both balances,
+        the difference and the proposed ``adjust`` move, never written to Odoo),
+        ``programs_not_audited`` with reasons, and ``alert`` (more findings than
+        ``threshold``; then ``on_alert(report)`` is called).
+        """
+        for field, value in (("threshold", threshold), ("max_findings", max_findings), ("max_cards", max_cards)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise EtlArgumentError(f"{field}: {value!r} is not an integer >= 0")
+        report = json.loads(self._native.audit(_when(since, "since"), _when(until, "until"), threshold,
+                                               str(tolerance), max_findings, max_cards))
         if report["alert"] and on_alert is not None:
             on_alert(report)
         return report
@@ -244,6 +291,23 @@ def validate(
     return Etl(source_dsn, target_dsn).validate(
         threshold=threshold, tolerance=tolerance, max_discrepancies=max_discrepancies, on_alert=on_alert
     )
+
+
+def audit(
+    source_dsn: str | None = None,
+    target_dsn: str | None = None,
+    *,
+    since: When | None = None,
+    until: When | None = None,
+    threshold: int = 0,
+    tolerance: str = "0.000001",
+    max_findings: int = 10_000,
+    max_cards: int = 10_000,
+    on_alert: Callable[[Report], object] | None = None,
+) -> Report:
+    """See :meth:`Etl.audit`."""
+    return Etl(source_dsn, target_dsn).audit(since=since, until=until, threshold=threshold, tolerance=tolerance,
+                                             max_findings=max_findings, max_cards=max_cards, on_alert=on_alert)
 
 
 def follow(source_dsn: str | None = None, target_dsn: str | None = None, **options: Any) -> Report:

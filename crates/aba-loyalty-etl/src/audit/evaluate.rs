@@ -1,0 +1,138 @@
+//! One (card, POS order) through the engine, as the addon would have sent it: the order's
+//! non-reward lines (a sale its lines with qty > 0, a refund its lines with qty < 0), the
+//! card's reward lines as redemptions. What the engine says the card should have earned and
+//! spent, and what Odoo's reward lines discounted.
+use std::collections::BTreeMap;
+
+use aba_loyalty_calc::order::{Card, Line, RedeemItem};
+use aba_loyalty_calc::{Engine, LineId, Order};
+use rust_decimal::Decimal;
+
+use super::rows::OrderRows;
+
+/// The engine's verdict on one (card, order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replayed {
+    pub refund: bool,
+    /// Negative in a refund (the points it takes back).
+    pub earned: Decimal,
+    pub spent: Decimal,
+    /// Σ qty x price_unit after the manual line discount, of the lines the engine takes.
+    pub base: Decimal,
+    /// Σ of Odoo's reward lines of this card as a positive amount (what Odoo discounted).
+    pub odoo_discount: Decimal,
+    /// The redemption could not be replayed (a reward the engine cannot check, points Odoo
+    /// charged that the reward's rules refuse): its points are taken as Odoo recorded them.
+    pub redemption_as_recorded: bool,
+}
+
+/// Evaluate `order` for card `card_id` of `program_id`; `Err(reason)` when the engine refuses
+/// the order itself (it is then counted, not guessed).
+pub fn replay(engine: &Engine, program_id: i32, order: &OrderRows) -> Result<Replayed, String> {
+    let refund = order.lines.iter().any(|l| l.refund && !l.is_reward);
+    let mut lines = Vec::with_capacity(order.lines.len());
+    let mut base = Decimal::ZERO;
+    let mut redeem: BTreeMap<i32, Decimal> = BTreeMap::new();
+    let mut odoo_discount = Decimal::ZERO;
+    let mut recorded_spent = Decimal::ZERO;
+    let mut unmapped_spent = Decimal::ZERO;
+    let program = engine.config().program(i64::from(program_id));
+    for l in &order.lines {
+        if l.is_reward {
+            if l.coupon_id != Some(order.card_id) {
+                continue;
+            }
+            odoo_discount -= l.qty * l.price_unit;
+            recorded_spent += l.points_cost;
+            if l.points_cost.is_zero() {
+                continue;
+            }
+            let mapped = l.reward_id.is_some_and(|r| {
+                program.is_some_and(|p| p.rewards.iter().any(|w| w.id == i64::from(r)))
+            });
+            match l.reward_id {
+                Some(r) if mapped => *redeem.entry(r).or_default() += l.points_cost,
+                _ => unmapped_spent += l.points_cost,
+            }
+            continue;
+        }
+        let wanted = if refund {
+            l.qty < Decimal::ZERO
+        } else {
+            l.qty > Decimal::ZERO
+        };
+        if !wanted || l.price_unit < Decimal::ZERO {
+            continue;
+        }
+        let discount = l.discount.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+        base += l.qty * l.price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        lines.push(Line {
+            id: LineId::Int(i64::from(l.id)),
+            product_id: i64::from(l.product_id),
+            category_ids: l.category_ids.clone(),
+            qty: l.qty,
+            price_unit: l.price_unit,
+            discount,
+            origin_line_id: None,
+        });
+    }
+    let redeem: Vec<RedeemItem> = if refund {
+        Vec::new()
+    } else {
+        redeem
+            .into_iter()
+            .map(|(reward_id, points)| RedeemItem {
+                reward_id: i64::from(reward_id),
+                points,
+            })
+            .collect()
+    };
+    // The replay never refuses a redemption for want of points: Odoo's history decides what
+    // the card held, and an unaffordable redemption shows as a negative balance.
+    let requested: Decimal = redeem.iter().map(|r| r.points).sum();
+    let mut engine_order = Order {
+        uid: order.order_id.to_string(),
+        date_order: order.date_order,
+        partner_id: order.partner_id.map(i64::from),
+        card: Some(Card {
+            id: i64::from(order.card_id),
+            program_id: i64::from(program_id),
+            points: requested,
+        }),
+        membership: None,
+        lines,
+        redeem,
+        refund_of: refund.then(|| "refund".to_string()),
+        original: None,
+    };
+    let (evaluation, as_recorded) = match engine.evaluate(&engine_order) {
+        Ok(e) => (e, !unmapped_spent.is_zero()),
+        Err(_) if !engine_order.redeem.is_empty() => {
+            engine_order.redeem.clear();
+            let e = engine.evaluate(&engine_order).map_err(|e| e.to_string())?;
+            (e, true)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let (earned, mut spent) = evaluation
+        .points
+        .as_ref()
+        .filter(|p| p.card_id == i64::from(order.card_id))
+        .map(|p| (p.earned, p.spent))
+        .unwrap_or_default();
+    if as_recorded {
+        spent = if engine_order.redeem.is_empty() {
+            recorded_spent
+        } else {
+            spent + unmapped_spent
+        };
+    }
+    Ok(Replayed {
+        refund,
+        earned,
+        spent,
+        base,
+        odoo_discount,
+        redemption_as_recorded: as_recorded,
+    })
+}

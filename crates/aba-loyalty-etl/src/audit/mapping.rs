@@ -1,0 +1,323 @@
+//! Odoo's loyalty programs, rules and rewards as the engine's configuration: the same mapping
+//! as the addon's `models/aba_loyalty_engine.py` (`_program_config`, `_reward_config`), so the
+//! audit replays exactly what the engine would compute. A program the engine cannot express is
+//! listed as not audited with the reason, never approximated.
+use std::collections::BTreeMap;
+
+use aba_loyalty_calc::config::{
+    Applicability, Currency, PointsBasis, ProductFilter, Program, ProgramKind, Reward, RewardMode,
+    Rule, RuleMode,
+};
+use aba_loyalty_calc::Config;
+use chrono::NaiveDate;
+use postgres::Transaction;
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::error::{DbContext, Result, Side};
+
+/// The addon's points precision (`POINTS_PRECISION`).
+pub const POINTS_PRECISION: u32 = 2;
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ProgramInfo {
+    pub id: i32,
+    pub name: String,
+    pub program_type: String,
+    /// Why it is not audited (`None` when it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Rewards left out of the replay (product rewards...): their points cost is taken as Odoo
+    /// recorded it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rewards_not_mapped: Vec<i32>,
+}
+
+pub struct Mapping {
+    pub config: Config,
+    /// The audited loyalty programs (whose cards are replayed).
+    pub loyalty_program_ids: Vec<i32>,
+    pub audited: Vec<ProgramInfo>,
+    pub not_audited: Vec<ProgramInfo>,
+}
+
+fn dec(value: f64) -> Decimal {
+    Decimal::from_f64(value).unwrap_or_default().normalize()
+}
+
+/// Whether the source has `table.column` (the addon's program fields are optional).
+fn has_column(tx: &mut Transaction<'_>, table: &str, column: &str) -> Result<bool> {
+    Ok(tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+              WHERE table_schema = 'public' AND table_name = $1 AND column_name = $2)",
+            &[&table, &column],
+        )
+        .db(Side::Source, "inspecting the loyalty programs")?
+        .get(0))
+}
+
+fn ids_by(tx: &mut Transaction<'_>, sql: &str, what: &str) -> Result<BTreeMap<i32, Vec<i64>>> {
+    let mut out: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for row in tx.query(sql, &[]).db(Side::Source, what)? {
+        out.entry(row.get(0))
+            .or_default()
+            .push(i64::from(row.get::<_, i32>(1)));
+    }
+    Ok(out)
+}
+
+/// Read the programs and build the configuration (programs in Odoo's (sequence, id) order).
+pub fn read(tx: &mut Transaction<'_>) -> Result<Mapping> {
+    let exclusive = if has_column(tx, "loyalty_program", "aba_exclusive")? {
+        "coalesce(aba_exclusive, false)"
+    } else {
+        "false"
+    };
+    let basis = if has_column(tx, "loyalty_program", "aba_points_basis")? {
+        "coalesce(aba_points_basis, 'base')::text"
+    } else {
+        "'base'"
+    };
+    let currency = tx
+        .query_opt(
+            "SELECT c.name::text, c.rounding FROM public.res_currency c
+             WHERE c.id = (SELECT currency_id FROM public.loyalty_program ORDER BY id LIMIT 1)",
+            &[],
+        )
+        .db(Side::Source, "reading the programs' currency")?
+        .map(|r| (r.get::<_, String>(0), r.get::<_, Option<Decimal>>(1)))
+        .unwrap_or_else(|| ("XXX".into(), None));
+    let rule_products = ids_by(
+        tx,
+        "SELECT loyalty_rule_id, product_product_id FROM public.loyalty_rule_product_product_rel",
+        "reading the rules' products",
+    )?;
+    let reward_products = ids_by(
+        tx,
+        "SELECT loyalty_reward_id, product_product_id FROM public.loyalty_reward_product_product_rel",
+        "reading the rewards' products",
+    )?;
+    let programs = tx
+        .query(
+            &format!(
+                "SELECT id, coalesce(name->>'en_US', id::text), program_type::text, coalesce(trigger, 'auto')::text,
+                        coalesce(sequence, 0), coalesce(active, false), date_from, date_to, applies_on::text,
+                        {exclusive}, {basis}
+                 FROM public.loyalty_program ORDER BY coalesce(sequence, 0), id"
+            ),
+            &[],
+        )
+        .db(Side::Source, "reading the loyalty programs")?;
+    let rules = tx
+        .query(
+            "SELECT program_id, id, coalesce(mode, 'auto')::text, product_tag_id,
+                    coalesce(nullif(trim(product_domain), ''), '[]')::text, reward_point_mode::text,
+                    coalesce(reward_point_amount, 0), product_category_id, coalesce(minimum_qty, 0),
+                    coalesce(minimum_amount, 0)
+             FROM public.loyalty_rule WHERE coalesce(active, false) ORDER BY id",
+            &[],
+        )
+        .db(Side::Source, "reading the loyalty rules")?;
+    let rewards = tx
+        .query(
+            "SELECT program_id, id, reward_type::text, coalesce(active, false), discount_product_tag_id,
+                    coalesce(nullif(trim(discount_product_domain), ''), '[]')::text, discount_mode::text,
+                    coalesce(discount, 0), coalesce(discount_applicability, 'order')::text,
+                    discount_product_category_id, coalesce(discount_max_amount, 0), coalesce(required_points, 0)
+             FROM public.loyalty_reward ORDER BY id",
+            &[],
+        )
+        .db(Side::Source, "reading the loyalty rewards")?;
+
+    let mut mapping = Mapping {
+        config: Config {
+            currency: Currency {
+                code: currency.0,
+                rounding: currency
+                    .1
+                    .filter(|r| *r > Decimal::ZERO)
+                    .unwrap_or(Decimal::new(1, 2)),
+            },
+            points_precision: POINTS_PRECISION,
+            tiers: Vec::new(),
+            validity_days: 30,
+            programs: Vec::new(),
+            visiting_order: Vec::new(),
+        },
+        loyalty_program_ids: Vec::new(),
+        audited: Vec::new(),
+        not_audited: Vec::new(),
+    };
+    for p in &programs {
+        let id: i32 = p.get(0);
+        let program_type: String = p.get(2);
+        let trigger: String = p.get(3);
+        let mut info = ProgramInfo {
+            id,
+            name: p.get(1),
+            program_type: program_type.clone(),
+            reason: None,
+            rewards_not_mapped: Vec::new(),
+        };
+        let kind = match (program_type.as_str(), trigger.as_str()) {
+            ("loyalty", _) => ProgramKind::Loyalty,
+            ("promotion", "auto") => ProgramKind::Promotion,
+            ("promotion", _) => {
+                info.reason = Some("promotion with a code trigger (left to Odoo)".into());
+                mapping.not_audited.push(info);
+                continue;
+            }
+            (other, _) => {
+                info.reason = Some(format!("program type {other} (left to Odoo)"));
+                mapping.not_audited.push(info);
+                continue;
+            }
+        };
+        let mut mapped_rules = Vec::new();
+        let mut reason = None;
+        for r in rules.iter().filter(|r| r.get::<_, i32>(0) == id) {
+            let rule_id: i32 = r.get(1);
+            let mode: String = r.get(2);
+            let tag: Option<i32> = r.get(3);
+            let domain: String = r.get(4);
+            if mode != "auto" {
+                reason = Some(format!("rule {rule_id} is a code rule"));
+                break;
+            }
+            if tag.is_some() || domain != "[]" {
+                reason = Some(format!("rule {rule_id} has a product tag or domain"));
+                break;
+            }
+            let rule_mode = match r.get::<_, String>(5).as_str() {
+                "order" => RuleMode::Order,
+                "money" => RuleMode::Money,
+                "unit" => RuleMode::Unit,
+                other => {
+                    reason = Some(format!("rule {rule_id}: reward_point_mode {other}"));
+                    break;
+                }
+            };
+            let mut amount = dec(r.get(6));
+            if amount <= Decimal::ZERO {
+                if kind == ProgramKind::Loyalty {
+                    reason = Some(format!("rule {rule_id}: reward_point_amount <= 0"));
+                    break;
+                }
+                amount = Decimal::ONE; // promotions do not earn: any positive amount
+            }
+            let category: Option<i32> = r.get(7);
+            mapped_rules.push(Rule {
+                id: i64::from(rule_id),
+                mode: rule_mode,
+                amount,
+                filter: ProductFilter {
+                    product_ids: rule_products.get(&rule_id).cloned().unwrap_or_default(),
+                    category_ids: category.map(i64::from).into_iter().collect(),
+                },
+                min_qty: Decimal::from(r.get::<_, i32>(8).max(0)),
+                min_amount: r.get::<_, Decimal>(9).max(Decimal::ZERO),
+            });
+        }
+        let date_from: Option<NaiveDate> = p.get(6);
+        let date_to: Option<NaiveDate> = p.get(7);
+        if reason.is_none() && date_from.zip(date_to).is_some_and(|(f, t)| f > t) {
+            reason = Some("date_from after date_to".into());
+        }
+        if let Some(reason) = reason {
+            info.reason = Some(reason);
+            mapping.not_audited.push(info);
+            continue;
+        }
+        let mut mapped_rewards = Vec::new();
+        for w in rewards.iter().filter(|w| w.get::<_, i32>(0) == id) {
+            let reward_id: i32 = w.get(1);
+            match reward(w, kind, &reward_products) {
+                Some(reward) => mapped_rewards.push(reward),
+                None => info.rewards_not_mapped.push(reward_id),
+            }
+        }
+        let applies_on: String = p.get(8);
+        let basis: String = p.get(10);
+        mapping.config.programs.push(Program {
+            id: i64::from(id),
+            name: info.name.clone(),
+            kind,
+            sequence: i64::from(p.get::<_, i32>(4)),
+            active: p.get(5),
+            date_from,
+            date_to,
+            exclusive: p.get::<_, bool>(9) && kind == ProgramKind::Promotion,
+            spend_earned: kind == ProgramKind::Loyalty
+                && matches!(applies_on.as_str(), "current" | "both"),
+            points_basis: if basis == "paid" {
+                PointsBasis::Paid
+            } else {
+                PointsBasis::Base
+            },
+            rules: mapped_rules,
+            rewards: mapped_rewards,
+        });
+        if kind == ProgramKind::Loyalty {
+            mapping.loyalty_program_ids.push(id);
+        }
+        mapping.audited.push(info);
+    }
+    let programs = &mapping.config.programs;
+    let mut order: Vec<usize> = (0..programs.len()).collect();
+    order.sort_by_key(|&i| (programs[i].sequence, programs[i].id));
+    mapping.config.visiting_order = order;
+    Ok(mapping)
+}
+
+/// A discount reward as the engine takes it, or `None` when the engine cannot express it.
+fn reward(
+    w: &postgres::Row,
+    kind: ProgramKind,
+    products: &BTreeMap<i32, Vec<i64>>,
+) -> Option<Reward> {
+    let id: i32 = w.get(1);
+    if w.get::<_, String>(2) != "discount" || !w.get::<_, bool>(3) {
+        return None;
+    }
+    if w.get::<_, Option<i32>>(4).is_some() || w.get::<_, String>(5) != "[]" {
+        return None;
+    }
+    let mode = match w.get::<_, String>(6).as_str() {
+        "percent" => RewardMode::Percent,
+        "per_order" => RewardMode::Fixed,
+        "per_point" if kind == ProgramKind::Loyalty => RewardMode::PerPoint,
+        _ => return None,
+    };
+    let value = dec(w.get(7));
+    if value <= Decimal::ZERO || (mode == RewardMode::Percent && value > Decimal::ONE_HUNDRED) {
+        return None;
+    }
+    let applicability = match w.get::<_, String>(8).as_str() {
+        "order" => Applicability::Order,
+        "cheapest" => Applicability::Cheapest,
+        "specific" => Applicability::Specific,
+        _ => return None,
+    };
+    let mut required = dec(w.get(11));
+    if required <= Decimal::ZERO {
+        if kind == ProgramKind::Loyalty {
+            return None;
+        }
+        required = Decimal::ONE;
+    }
+    let category: Option<i32> = w.get(9);
+    Some(Reward {
+        id: i64::from(id),
+        mode,
+        value,
+        applicability,
+        filter: ProductFilter {
+            product_ids: products.get(&id).cloned().unwrap_or_default(),
+            category_ids: category.map(i64::from).into_iter().collect(),
+        },
+        max_amount: w.get::<_, Decimal>(10).max(Decimal::ZERO),
+        required_points: Some(required),
+    })
+}

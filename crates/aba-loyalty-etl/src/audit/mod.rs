@@ -1,0 +1,438 @@
+//! Audit: Odoo's POS order history replayed through the engine, natively, against what Odoo
+//! recorded (`loyalty_history` per order and card, `loyalty_card.points`). Issue 13, docs/audit.md.
+//!
+//! The source is only read, in one REPEATABLE READ READ ONLY snapshot shared by two
+//! connections (two COPY streams at once): (1) the audited cards then each card's history,
+//! (2) each (card, paid order of the card's partner) with its lines, both in card order and
+//! merged here card by card, so memory holds one card's orders and history at a time.
+//! Findings and the per-card proposed `adjust` moves are stored in the engine database.
+pub mod compare;
+pub mod evaluate;
+pub mod mapping;
+pub mod rows;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use aba_loyalty_calc::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use postgres::IsolationLevel;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::error::{DbContext, EtlError, Result, Side};
+use crate::{schema, Etl};
+
+pub use compare::{Adjust, CardSummary, Finding, KINDS};
+pub use mapping::ProgramInfo;
+
+#[derive(Clone, Debug)]
+pub struct AuditOptions {
+    /// Orders with `date_order` >= since (UTC, as Odoo stores it); `None`: from the first.
+    pub since: Option<NaiveDateTime>,
+    /// Orders with `date_order` < until; `None`: to the last.
+    pub until: Option<NaiveDateTime>,
+    /// Alert (the CLI exits 3) when more findings than this are found.
+    pub threshold: u64,
+    /// Largest |odoo - replay| in points still counted as equal.
+    pub tolerance: Decimal,
+    /// Findings and card summaries kept in the report and the target (all are counted).
+    pub max_findings: usize,
+    pub max_cards: usize,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            since: None,
+            until: None,
+            threshold: 0,
+            tolerance: Decimal::new(1, 6),
+            max_findings: 10_000,
+            max_cards: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditReport {
+    pub report_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: f64,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    pub threshold: u64,
+    pub tolerance: Decimal,
+    pub programs_audited: Vec<ProgramInfo>,
+    pub programs_not_audited: Vec<ProgramInfo>,
+    /// Paid orders (paid, done, invoiced) in the window.
+    pub orders_paid: u64,
+    /// (card, order) pairs replayed: an order of a partner with cards in two audited programs
+    /// counts twice.
+    pub orders_audited: u64,
+    /// Paid orders in the window whose partner has no card of an audited program.
+    pub orders_without_card: u64,
+    /// Orders the engine refused (count and the first reasons): not guessed, not compared.
+    pub orders_not_evaluable: u64,
+    pub not_evaluable_examples: Vec<String>,
+    /// Orders whose redemption was taken as Odoo recorded it (a reward the engine does not map,
+    /// points its rules refuse).
+    pub redemptions_as_recorded: u64,
+    pub orders_per_second: f64,
+    /// Of `duration_ms`, the time spent evaluating and comparing (the rest: reading the source,
+    /// waiting for its sorts, storing the report).
+    pub replay_ms: f64,
+    pub cards_audited: u64,
+    pub cards_with_difference: u64,
+    pub points_total_odoo: Decimal,
+    pub points_total_replayed: Decimal,
+    pub findings_count: u64,
+    pub findings_by_kind: BTreeMap<&'static str, u64>,
+    pub findings: Vec<Finding>,
+    pub findings_truncated: bool,
+    /// Cards whose replayed balance differs, with the proposed adjust move.
+    pub cards: Vec<CardSummary>,
+    pub cards_truncated: bool,
+    pub alert: bool,
+}
+
+fn literal(ts: &NaiveDateTime) -> String {
+    format!("'{}'::timestamp", ts.format("%Y-%m-%d %H:%M:%S%.6f"))
+}
+
+/// Odoo's tables the audit reads.
+const TABLES: [&str; 8] = [
+    "loyalty_program",
+    "loyalty_rule",
+    "loyalty_reward",
+    "loyalty_card",
+    "loyalty_history",
+    "pos_order",
+    "pos_order_line",
+    "res_currency",
+];
+
+impl Etl {
+    pub fn audit(&self, options: &AuditOptions) -> Result<AuditReport> {
+        check(options)?;
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let mut src = self.source_conn()?;
+        let mut src2 = self.source.connect()?;
+        let mut tgt = self.target_conn()?;
+        schema::migrate(&mut tgt)?;
+        let missing: Vec<String> = src
+            .query(
+                "SELECT t FROM unnest($1::text[]) t WHERE to_regclass('public.' || t) IS NULL",
+                &[&TABLES.to_vec()],
+            )
+            .db(Side::Source, "looking for Odoo's POS and loyalty tables")?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if !missing.is_empty() {
+            return Err(EtlError::MissingTable { tables: missing });
+        }
+        let mut tx = src
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .db(Side::Source, "opening a read-only snapshot")?;
+        let snapshot: String = tx
+            .query_one("SELECT pg_export_snapshot()", &[])
+            .db(Side::Source, "exporting the snapshot")?
+            .get(0);
+        let mut tx2 = src2
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .db(Side::Source, "opening a second read-only view")?;
+        tx2.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            .db(Side::Source, "sharing the snapshot")?;
+        for t in [&mut tx, &mut tx2] {
+            t.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
+                .db(Side::Source, "configuring the audit")?;
+        }
+        let map = mapping::read(&mut tx)?;
+        let precision = map.config.points_precision;
+        let programs = format!(
+            "'{{{}}}'::int[]",
+            map.loyalty_program_ids
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut window = String::from("o.state IN ('paid', 'done', 'invoiced')");
+        if let Some(since) = &options.since {
+            window += &format!(" AND o.date_order >= {}", literal(since));
+        }
+        if let Some(until) = &options.until {
+            window += &format!(" AND o.date_order < {}", literal(until));
+        }
+        let counts = tx
+            .query_one(
+                &format!(
+                    "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+                         SELECT 1 FROM public.loyalty_card c WHERE c.partner_id = o.partner_id AND c.program_id = ANY({programs})))
+                     FROM public.pos_order o WHERE {window}"
+                ),
+                &[],
+            )
+            .db(Side::Source, "counting the paid orders")?;
+        let (orders_paid, orders_without_card): (i64, i64) = (counts.get(0), counts.get(1));
+        let categories = rows::categories(&mut tx)?;
+        let engine = Engine::from_config(map.config.clone());
+        log::info!(
+            "audit: {} programs audited, {} not audited; {orders_paid} paid orders, {orders_without_card} without an audited card",
+            map.audited.len(),
+            map.not_audited.len()
+        );
+
+        let cards_reader = tx
+            .copy_out(&format!(
+                "COPY (SELECT c.id, 0, c.program_id, c.points, NULL::int, false, NULL::float8, NULL::float8, NULL::timestamp, 0
+                       FROM public.loyalty_card c WHERE c.program_id = ANY({programs})
+                       UNION ALL
+                       SELECT h.card_id, 1, NULL, NULL, h.order_id, coalesce(h.order_model = 'pos.order', false),
+                              h.issued, h.used, h.create_date, h.id
+                       FROM public.loyalty_history h JOIN public.loyalty_card c ON c.id = h.card_id
+                       WHERE c.program_id = ANY({programs})
+                       ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
+            ))
+            .db(Side::Source, "reading the cards and their history")?;
+        let orders_reader = tx2
+            .copy_out(&format!(
+                "COPY (SELECT c.id, o.id, o.date_order, l.id, l.product_id, l.qty, l.price_unit, l.discount,
+                              l.refunded_orderline_id IS NOT NULL, coalesce(l.is_reward_line, false), l.reward_id,
+                              l.coupon_id, l.points_cost, o.partner_id
+                       FROM public.pos_order o
+                       JOIN public.loyalty_card c ON c.partner_id = o.partner_id AND c.program_id = ANY({programs})
+                       JOIN public.pos_order_line l ON l.order_id = o.id
+                       WHERE {window}
+                       ORDER BY c.id, o.date_order, o.id, l.id) TO STDOUT (FORMAT binary)"
+            ))
+            .db(Side::Source, "reading the POS orders and lines")?;
+        let mut cards = rows::Cards::new(cards_reader, precision);
+        let mut orders = rows::Orders::new(orders_reader, precision, categories);
+
+        let mut t = Tally::new(options);
+        let window = compare::Window {
+            since: options.since,
+            until: options.until,
+            tolerance: options.tolerance,
+        };
+        let mut pending = orders.next_order()?;
+        let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
+        let mut last_log = Instant::now();
+        while let Some(card) = cards.next_card()? {
+            replayed.clear();
+            // Orders of cards the card stream does not have cannot occur (same join); skip
+            // any below the card defensively.
+            while let Some(order) = pending.take_if(|o| o.card_id <= card.card_id) {
+                if order.card_id == card.card_id {
+                    t.orders_audited += 1;
+                    let started = Instant::now();
+                    let verdict = evaluate::replay(&engine, card.program_id, &order);
+                    t.replay += started.elapsed();
+                    match verdict {
+                        Ok(r) => {
+                            t.as_recorded += u64::from(r.redemption_as_recorded);
+                            replayed.push((order.order_id, r));
+                        }
+                        Err(reason) => t.not_evaluable(order.order_id, reason),
+                    }
+                }
+                pending = orders.next_order()?;
+            }
+            let started = Instant::now();
+            let summary = compare::card(&card, &replayed, window, &mut t.buffer);
+            t.card(summary);
+            t.replay += started.elapsed();
+            if last_log.elapsed().as_secs() >= 5 {
+                last_log = Instant::now();
+                log::info!(
+                    "audit: {} orders replayed, {} cards, {} findings ({:.0} orders/s)",
+                    t.orders_audited,
+                    t.cards_audited,
+                    t.findings_count,
+                    t.orders_audited as f64 / clock.elapsed().as_secs_f64()
+                );
+            }
+        }
+        drop(cards);
+        drop(orders);
+        tx.commit()
+            .db(Side::Source, "closing the read-only snapshot")?;
+        tx2.commit()
+            .db(Side::Source, "closing the read-only snapshot")?;
+
+        let duration = clock.elapsed().as_secs_f64();
+        let alert = t.findings_count > options.threshold;
+        let mut report = AuditReport {
+            report_id: 0,
+            started_at,
+            duration_ms: duration * 1e3,
+            since: options.since,
+            until: options.until,
+            threshold: options.threshold,
+            tolerance: options.tolerance,
+            programs_audited: map.audited,
+            programs_not_audited: map.not_audited,
+            orders_paid: orders_paid as u64,
+            orders_audited: t.orders_audited,
+            orders_without_card: orders_without_card as u64,
+            orders_not_evaluable: t.not_evaluable,
+            not_evaluable_examples: t.not_evaluable_examples,
+            redemptions_as_recorded: t.as_recorded,
+            orders_per_second: t.orders_audited as f64 / duration.max(1e-9),
+            replay_ms: t.replay.as_secs_f64() * 1e3,
+            cards_audited: t.cards_audited,
+            cards_with_difference: t.cards_with_difference,
+            points_total_odoo: t.total_odoo,
+            points_total_replayed: t.total_replayed,
+            findings_count: t.findings_count,
+            findings_by_kind: t.by_kind,
+            findings_truncated: t.findings_count > t.findings.len() as u64,
+            findings: t.findings,
+            cards_truncated: t.cards_with_difference > t.cards.len() as u64,
+            cards: t.cards,
+            alert,
+        };
+        report.report_id = store::store(&mut tgt, &report)?;
+        let summary = format!(
+            "audit {}: {} orders replayed over {} cards in {:.1} s ({:.0} orders/s), {} findings, {} cards to adjust",
+            report.report_id,
+            report.orders_audited,
+            report.cards_audited,
+            duration,
+            report.orders_per_second,
+            report.findings_count,
+            report.cards_with_difference
+        );
+        if alert {
+            log::error!(
+                "{summary}: more findings than the threshold {}",
+                options.threshold
+            );
+        } else {
+            log::info!("{summary}");
+        }
+        Ok(report)
+    }
+}
+
+/// A date (`2024-01-31`, midnight) or date-time (`2024-01-31T08:00:00`, `2024-01-31 08:00`)
+/// in UTC, as Odoo stores `date_order`.
+pub fn parse_when(field: &str, text: &str) -> Result<NaiveDateTime> {
+    let t = text.trim();
+    let parsed = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    });
+    parsed.ok_or_else(|| EtlError::InvalidArgument {
+        field: field.into(),
+        reason: format!("{text:?} is not an ISO date or date-time"),
+    })
+}
+
+fn check(options: &AuditOptions) -> Result<()> {
+    let bad = |field: &str, reason: String| {
+        Err(EtlError::InvalidArgument {
+            field: field.into(),
+            reason,
+        })
+    };
+    if let (Some(since), Some(until)) = (options.since, options.until) {
+        if since >= until {
+            return bad("until", format!("{until} is not after since {since}"));
+        }
+    }
+    if options.tolerance.is_sign_negative() {
+        return bad("tolerance", "must be >= 0".into());
+    }
+    Ok(())
+}
+
+/// Counts over every card, and the findings and cards kept.
+struct Tally {
+    max_findings: usize,
+    max_cards: usize,
+    orders_audited: u64,
+    replay: std::time::Duration,
+    not_evaluable: u64,
+    not_evaluable_examples: Vec<String>,
+    as_recorded: u64,
+    cards_audited: u64,
+    cards_with_difference: u64,
+    total_odoo: Decimal,
+    total_replayed: Decimal,
+    findings_count: u64,
+    by_kind: BTreeMap<&'static str, u64>,
+    /// This card's findings, moved to `findings` (up to the cap) after each card.
+    buffer: Vec<Finding>,
+    findings: Vec<Finding>,
+    cards: Vec<CardSummary>,
+}
+
+impl Tally {
+    fn new(options: &AuditOptions) -> Self {
+        Tally {
+            max_findings: options.max_findings,
+            max_cards: options.max_cards,
+            orders_audited: 0,
+            replay: std::time::Duration::ZERO,
+            not_evaluable: 0,
+            not_evaluable_examples: Vec::new(),
+            as_recorded: 0,
+            cards_audited: 0,
+            cards_with_difference: 0,
+            total_odoo: Decimal::ZERO,
+            total_replayed: Decimal::ZERO,
+            findings_count: 0,
+            by_kind: KINDS.iter().map(|k| (*k, 0)).collect(),
+            buffer: Vec::new(),
+            findings: Vec::new(),
+            cards: Vec::new(),
+        }
+    }
+
+    fn not_evaluable(&mut self, order_id: i32, reason: String) {
+        self.not_evaluable += 1;
+        if self.not_evaluable_examples.len() < 20 {
+            self.not_evaluable_examples
+                .push(format!("pos.order {order_id}: {reason}"));
+        }
+    }
+
+    fn card(&mut self, summary: CardSummary) {
+        self.cards_audited += 1;
+        self.total_odoo += summary.odoo_balance;
+        self.total_replayed += summary.replayed_balance;
+        for f in self.buffer.drain(..) {
+            self.findings_count += 1;
+            *self.by_kind.entry(f.kind).or_default() += 1;
+            if self.findings.len() < self.max_findings {
+                self.findings.push(f);
+            }
+        }
+        if summary.adjust.is_some() {
+            self.cards_with_difference += 1;
+            if self.cards.len() < self.max_cards {
+                self.cards.push(summary);
+            }
+        }
+    }
+}
