@@ -24,6 +24,14 @@
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "asd_aba_loyalty/static/src/till/**/*",
+        ],
+        "web.assets_tests": [
+            "asd_aba_loyalty/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
 }
