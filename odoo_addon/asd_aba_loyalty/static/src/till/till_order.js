@@ -95,6 +95,11 @@ patch(PosOrder.prototype, {
         }
         const result = this.abaTillResult();
         const discount = result.discounts.find((item) => item.reward_id === reward.id);
+        if (!discount && reward.program_id.program_type === "loyalty") {
+            // A redemption the cashier just picked: Odoo's line until the engine has
+            // evaluated it (its amount, or its refusal).
+            return odooLines;
+        }
         if (!discount || !(discount.amount > 0)) {
             return [];
         }
