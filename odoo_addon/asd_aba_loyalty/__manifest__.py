@@ -21,6 +21,7 @@
         "views/aba_loyalty_consistency_views.xml",
         "views/loyalty_program_views.xml",
         "views/pos_order_views.xml",
+        "views/pos_order_till_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],

@@ -4,15 +4,13 @@ The tours are in static/tests/tours/aba_till_tours.js; each test sets its progra
 its tour, then checks what the server recorded.
 """
 
+import importlib.util
 import json
 import logging
 
 from odoo import Command
-from odoo.tests import tagged
-
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
-
-from ..models.aba_loyalty_engine import PARAM_USE_RUST
+from odoo.tests import tagged
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +36,7 @@ class TestTillTours(TestPointOfSaleHttpCommon):
         super().setUpClass()
         env = cls.env
         env["loyalty.program"].search([]).write({"active": False})
-        env["ir.config_parameter"].sudo().set_param(PARAM_USE_RUST, "True")
+        env["ir.config_parameter"].sudo().set_param("asd_aba_loyalty.use_rust_engine", "True")
         cls.item_110 = env["product.product"].create(
             {
                 "name": "ABA Item 110",
@@ -214,7 +212,11 @@ class TestTillTours(TestPointOfSaleHttpCommon):
         stats = json.loads(collect.messages[0].split("ABA_TILL_LATENCY ", 1)[1])
         self.assertEqual(stats["n"], 200)
         self.assertEqual(stats["failures"], 0)
+        # Every answer came from the engine the order was routed to (the native one when the
+        # wheel is installed; otherwise the shim's legacy fallback, recorded as such).
+        engine = "native" if importlib.util.find_spec("aba_loyalty_core") else "legacy"
+        self.assertEqual(stats["engines"], {engine: 200})
         _logger.info(
-            "till RPC latency over %d order changes: p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-            stats["n"], stats["p50"], stats["p99"], stats["max"],
+            "till RPC latency over %d order changes (%s engine): p50 %.1f ms, p99 %.1f ms, "
+            "max %.1f ms", stats["n"], engine, stats["p50"], stats["p99"], stats["max"],
         )

@@ -32,7 +32,7 @@ function withTimeout(promise, ms) {
 
 patch(PosStore.prototype, {
     async setup() {
-        this.abaTill = { timer: null, running: null, latencies: [], failures: 0 };
+        this.abaTill = { timer: null, running: null, latencies: [], failures: 0, engines: {} };
         await super.setup(...arguments);
     },
     abaTillEnabled() {
@@ -114,6 +114,8 @@ patch(PosStore.prototype, {
             return order._abaTill;
         }
         this.abaTill.latencies.push(performance.now() - started);
+        const engine = response.engine || response.path;
+        this.abaTill.engines[engine] = (this.abaTill.engines[engine] || 0) + 1;
         if (JSON.stringify(order.abaTillRequest()) !== key) {
             return order._abaTill; // the order changed meanwhile: a newer evaluation follows
         }
@@ -170,6 +172,7 @@ patch(PosStore.prototype, {
         return {
             n: sorted.length,
             failures: this.abaTill.failures,
+            engines: this.abaTill.engines,
             p50: sorted.length ? at(0.5) : null,
             p99: sorted.length ? at(0.99) : null,
             max: sorted.length ? sorted[sorted.length - 1] : null,

@@ -167,7 +167,7 @@ tours.add("AbaTillLatency", {
             {
                 trigger: "body",
                 run: () => {
-                    window.posmodel.abaTill.latencies = [];
+                    Object.assign(window.posmodel.abaTill, { latencies: [], engines: {} });
                 },
             },
             latencyChunk(0, 50),
