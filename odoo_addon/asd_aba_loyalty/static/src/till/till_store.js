@@ -123,6 +123,14 @@ patch(PosStore.prototype, {
             order._abaTill = { key, linesKey, status: "inert", path: response.path };
             return order._abaTill;
         }
+        if (response.refused && !request.reward_lines.some((line) => line.points_cost > 0)) {
+            // Refused without a redemption to take off: Odoo's computation stands, and the
+            // server evaluates the order at sync (it never refuses a paid order).
+            order._abaTill = { key, linesKey, status: "failed", error: response.refused };
+            order.aba_till_fallback = true;
+            order._updateRewardLines();
+            return order._abaTill;
+        }
         order.aba_till_fallback = false;
         if (response.refused) {
             order._abaTill = { key, linesKey, status: "refused", message: response.refused };
