@@ -22,6 +22,7 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib.aba_engine_shim import EngineShim
 from ..lib.aba_legacy_engine import InsufficientPointsError, LoyaltyError
 
 ZERO = Decimal(0)
@@ -71,17 +72,26 @@ class PosOrderTill(models.Model):
         engine = self.env["aba.loyalty.engine"]
         if not engine._use_native():
             return {"path": "off"}
-        shim = engine._shim(config, company=config.company_id)
+        shim, engine_config = self._aba_till_shim(config)
         if shim.path_for(order["uuid"]) != "native":
             return {"path": "legacy"}
         draft = self._aba_till_draft(config, order)
-        engine_config = engine._engine_config(config.company_id)
         card, card_payload = self._aba_till_card(draft, order.get("card"), engine_config)
         redeem, unmapped = [], {}
         if card:
             redeem, unmapped = draft._aba_redeem_requests(card, engine_config)
         payload = engine._sale_payload(draft, card, Decimal(0), redeem)
         payload["card"] = card_payload
+        # The units the till's product rewards give for free, of every program (not only the
+        # card's): the engine's discounts and points do not count them.
+        rewarded = draft.lines.filtered("is_reward_line").reward_id.program_id
+        free = [item for program in rewarded for item in engine._free_units(draft, program)]
+        if free:
+            payload["lines"] = engine._order_lines(
+                draft.lines.filtered(lambda ln: ln.qty > 0),
+                card.program_id.aba_points_on_tax_included,
+                free,
+            )
         uuids = {line.id: line.uuid for line in draft.lines}
         for line in payload["lines"]:
             line["id"] = uuids[line["id"]]
@@ -91,6 +101,30 @@ class PosOrderTill(models.Model):
         except LoyaltyError as exc:
             return dict(managed, path="native", refused=self._aba_till_refusal(exc))
         return dict(managed, path="native", **self._aba_till_result(result, card_payload, unmapped))
+
+    @api.model
+    def _aba_till_shim(self, config):
+        """(shim, engine config) for the till of `config`: the engine config of its company
+        restricted to the programs this point of sale offers (pos_loyalty's
+        `_get_program_ids`: `pos_ok`, and its `pos_config_ids` empty or naming it); the cached
+        shim when that is all of them."""
+        engine = self.env["aba.loyalty.engine"]
+        company_config = engine._engine_config(config.company_id)
+        offered = set(config._get_program_ids().ids)
+        programs = [p for p in company_config["programs"] if p["id"] in offered]
+        if len(programs) == len(company_config["programs"]):
+            return engine._shim(config, company=config.company_id), company_config
+        till_config = dict(company_config, programs=programs)
+        shim = EngineShim(
+            till_config,
+            use_native=engine._use_native(),
+            rollout_percentage=int(config.rust_engine_rollout_percentage),
+            shadow=engine._shadow_mode(),
+            on_fallback=engine._record_fallback,
+            on_difference=engine._record_difference,
+            native_module=engine._native_module(),
+        )
+        return shim, till_config
 
     @api.model
     def _aba_till_draft(self, config, order):
