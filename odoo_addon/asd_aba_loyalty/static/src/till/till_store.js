@@ -117,7 +117,9 @@ patch(PosStore.prototype, {
         const engine = response.engine || response.path;
         this.abaTill.engines[engine] = (this.abaTill.engines[engine] || 0) + 1;
         if (JSON.stringify(order.abaTillRequest()) !== key) {
-            return order._abaTill; // the order changed meanwhile: a newer evaluation follows
+            // The order changed meanwhile: its new state is evaluated instead.
+            this.abaTillSchedule();
+            return order._abaTill;
         }
         if (response.path !== "native") {
             order._abaTill = { key, linesKey, status: "inert", path: response.path };
