@@ -27,7 +27,7 @@ psql "$dsn" -qAtc "CREATE ROLE odoo LOGIN SUPERUSER" >/dev/null
 db=aba_odoo_test
 common=(--addons-path="$odoo/addons,$odoo/odoo/addons,$ROOT/odoo_addon"
         --db_host=127.0.0.1 --db_port="$port" --db_user=odoo -d "$db"
-        --data-dir="$work/data" --http-port=0 --without-demo= --stop-after-init)
+        --data-dir="$work/data" --http-port="$(free_port)" --without-demo= --stop-after-init)
 log="$work/odoo.log"
 echo "== install point_of_sale,pos_loyalty (demo data)" >&2
 (cd "$odoo" && "$python" odoo-bin "${common[@]}" -i point_of_sale,pos_loyalty \

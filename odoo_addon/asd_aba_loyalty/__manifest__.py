@@ -21,9 +21,18 @@
         "views/aba_loyalty_consistency_views.xml",
         "views/loyalty_program_views.xml",
         "views/pos_order_views.xml",
+        "views/pos_order_till_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "point_of_sale._assets_pos": [
+            "asd_aba_loyalty/static/src/till/**/*",
+        ],
+        "web.assets_tests": [
+            "asd_aba_loyalty/static/tests/tours/**/*",
+        ],
+    },
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
 }

@@ -14,6 +14,8 @@ from . import (
     loyalty_reward,
     loyalty_rule,
     pos_config,
+    pos_config_till,
     pos_order,
+    pos_order_till,
     res_config_settings,
 )

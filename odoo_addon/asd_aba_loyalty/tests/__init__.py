@@ -7,4 +7,6 @@ from . import (
     test_ledger,
     test_membership,
     test_pos_flow,
+    test_till_rpc,
+    test_till_tours,
 )
