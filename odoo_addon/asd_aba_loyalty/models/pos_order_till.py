@@ -22,8 +22,8 @@ from decimal import Decimal
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib.aba_engine_shim import EngineShim
-from ..lib.aba_legacy_engine import InsufficientPointsError, LoyaltyError
+from ..aba_loyalty_lib.aba_engine_shim import EngineShim
+from ..aba_loyalty_lib.aba_legacy_engine import InsufficientPointsError, LoyaltyError
 
 ZERO = Decimal(0)
 
