@@ -1,6 +1,8 @@
 from . import (
     aba_loyalty_consistency,
     aba_loyalty_engine,
+    aba_loyalty_engine_cache,
+    aba_loyalty_engine_config,
     aba_loyalty_engine_difference,
     aba_loyalty_engine_fallback,
     aba_loyalty_engine_source,
@@ -15,5 +17,9 @@ from . import (
     loyalty_rule,
     pos_config,
     pos_order,
+    pos_order_payload,
+    pos_order_plan,
+    pos_order_posting,
+    pos_order_sync,
     res_config_settings,
 )
