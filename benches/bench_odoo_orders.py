@@ -148,6 +148,8 @@ for item in P["orders"]:
     env.cr.commit()  # the request's commit, and the addon's post-commit ledger posting
     profiler.disable()
 elapsed = time.perf_counter() - start
+if P["dump"]:
+    profiler.dump_stats(P["dump"])
 text = {}
 for key in ("tottime", "cumulative"):
     out = io.StringIO()
@@ -431,6 +433,8 @@ def parse_args(argv=None):
                         help="modes to profile afterwards through odoo-bin shell and cProfile")
     parser.add_argument("--profile-orders", type=int, default=60)
     parser.add_argument("--profile-top", type=int, default=30)
+    parser.add_argument("--profile-dump", metavar="DIR",
+                        help="also write each profile there (MODE.pstats, for pstats/snakeviz)")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--budget", type=float, default=5400,
                         help="seconds before everything is stopped, whatever the stage")
@@ -513,7 +517,9 @@ def main(argv=None) -> int:
                 log(f"bench: profiling {len(orders)} orders on {mode}")
                 found = harness.shell_json(db_name(mode), PROFILE,
                                            {"orders": orders, "top": args.profile_top,
-                                            "addons": str(harness.addons_dir) + "/"},
+                                            "addons": str(harness.addons_dir) + "/",
+                                            "dump": (f"{args.profile_dump}/{mode}.pstats"
+                                                     if args.profile_dump else "")},
                                            timeout=1800)
                 print(f"\n== profile, mode {mode}: {found['orders']} orders in "
                       f"{found['seconds']:.1f} s through odoo-bin shell "
