@@ -120,10 +120,12 @@ class PosOrder(models.Model):
         memberships = self.env["aba.loyalty.membership"].sudo()
         for order in self:
             membership = memberships._valid_at(order.partner_id, order.date_order)
-            order.with_context(aba_snapshot=True).write(
-                {
-                    "aba_membership_tier": membership.tier_id.code or False,
-                    "aba_membership_evaluated_at": membership.evaluated_at or False,
-                    "aba_membership_valid_until": membership.valid_until or False,
-                }
-            )
+            vals = {
+                "aba_membership_tier": membership.tier_id.code or False,
+                "aba_membership_evaluated_at": membership.evaluated_at or False,
+                "aba_membership_valid_until": membership.valid_until or False,
+            }
+            # A new order of a customer without membership has nothing to write (a write of
+            # a pos.order costs its mail tracking and the ORM's checks).
+            if any(order[fname] != value for fname, value in vals.items()):
+                order.with_context(aba_snapshot=True).write(vals)
