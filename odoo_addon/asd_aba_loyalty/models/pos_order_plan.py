@@ -25,33 +25,41 @@ class PosOrderPlan(models.Model):
         self.ensure_one()
         if self.state not in POSTED_STATES:
             return  # points are earned by a paid order only
+        # What the plan changes on the order, written once at the end (each write of a
+        # pos.order goes through mail tracking and the ORM's checks: one, not one per step).
+        vals = {}
         if self.lines.refunded_orderline_id:
-            self._aba_plan_refund()
+            self._aba_plan_refund(vals)
         if self.lines.filtered(lambda ln: ln.qty > 0):
             config = self.env["aba.loyalty.engine"]._engine_config(self.company_id)
             for card in self._aba_cards(extra_cards):
-                if not self._aba_sale_planned(card):
-                    self._aba_plan_sale(card, config)
-        self._aba_schedule_posting()
+                if not self._aba_sale_planned(card, vals):
+                    self._aba_plan_sale(card, config, vals)
+        self._aba_schedule_posting(vals)
 
-    def _aba_sale_planned(self, card):
-        info = (self.aba_loyalty_sale or {}).get(str(card.id))
+    def _aba_planned(self, vals, fname):
+        """The order's `fname` as the plan being made (`vals`) leaves it."""
+        return vals[fname] if fname in vals else self[fname]
+
+    def _aba_sale_planned(self, card, vals):
+        info = (self._aba_planned(vals, "aba_loyalty_sale") or {}).get(str(card.id))
         # A pending order has no earn yet: it stays open for its re-evaluation.
         return bool(info) and info.get("status") == "ok"
 
-    def _aba_add_to_plan(self, moves, sale_info=None):
+    def _aba_add_to_plan(self, vals, moves, sale_info=None):
         """Append moves to the plan (a key already planned is kept as it is) and merge the
-        per-card result."""
-        plan = list(self.aba_loyalty_plan or [])
+        per-card result, into `vals`."""
+        plan = list(self._aba_planned(vals, "aba_loyalty_plan") or [])
         keys = {entry["key"] for entry in plan}
         for move in moves:
             if move["key"] not in keys:
                 plan.append(move)
                 keys.add(move["key"])
-        vals = {"aba_loyalty_plan": plan}
+        vals["aba_loyalty_plan"] = plan
         if sale_info:
-            vals["aba_loyalty_sale"] = dict(self.aba_loyalty_sale or {}, **sale_info)
-        self.with_context(aba_snapshot=True).write(vals)
+            vals["aba_loyalty_sale"] = dict(
+                self._aba_planned(vals, "aba_loyalty_sale") or {}, **sale_info
+            )
 
     def _aba_redeem_requests(self, card, config):
         """(engine `redeem` items, {reward_id: points} of the rewards the engine does not map)
@@ -95,7 +103,7 @@ class PosOrderPlan(models.Model):
             )
             return None
 
-    def _aba_plan_sale(self, card, config):
+    def _aba_plan_sale(self, card, config, vals):
         program = next((p for p in config["programs"] if p["id"] == card.program_id.id), {})
         redeem, unmapped = self._aba_redeem_requests(card, config)
         requested = sum((r["points"] for r in redeem), ZERO)
@@ -135,9 +143,9 @@ class PosOrderPlan(models.Model):
             "spent": str(spent),
             "redemptions": redemptions,
         }
-        self._aba_add_to_plan(moves, {str(card.id): info})
+        self._aba_add_to_plan(vals, moves, {str(card.id): info})
         if result:
-            self._aba_record_result(result, status)
+            vals.update(self._aba_result_vals(result, status))
 
     @api.model
     def _aba_redemptions(self, result, unmapped):
@@ -165,7 +173,8 @@ class PosOrderPlan(models.Model):
             )
         return redemptions
 
-    def _aba_record_result(self, result, status):
+    def _aba_result_vals(self, result, status):
+        """The order's fields that record the engine's result."""
         program_discount = sum(
             (d["amount"] for d in result["discounts"]), ZERO
         )
@@ -179,15 +188,13 @@ class PosOrderPlan(models.Model):
             if ln.is_reward_line and ln.reward_id.id in engine_rewards
         )
         rounding = self.currency_id.rounding or 0.01
-        self.with_context(aba_snapshot=True).write(
-            {
-                "aba_loyalty_status": status,
-                "aba_engine": result["engine"],
-                "aba_engine_discount": float(program_discount),
-                "aba_pos_discount": pos_discount,
-                "aba_discount_mismatch": pos_discount > float(program_discount) + rounding,
-            }
-        )
+        return {
+            "aba_loyalty_status": status,
+            "aba_engine": result["engine"],
+            "aba_engine_discount": float(program_discount),
+            "aba_pos_discount": pos_discount,
+            "aba_discount_mismatch": pos_discount > float(program_discount) + rounding,
+        }
 
     def _aba_refund_cards(self, original):
         """The cards of the sale's points: from its stored result, else (an order from before
@@ -200,13 +207,14 @@ class PosOrderPlan(models.Model):
             ids = sorted(set(moves.mapped("card_id")))
         return ids
 
-    def _aba_plan_refund(self):
+    def _aba_plan_refund(self, vals):
         """Reverse the points earned by the refunded orders, with their snapshots, and give back
-        the points the refunded part of each sale spent (`return` before `refund`)."""
+        the points the refunded part of each sale spent (`return` before `refund`), into
+        `vals`."""
         engine_model = self.env["aba.loyalty.engine"]
         for original in self.lines.refunded_orderline_id.order_id:
             for card_id in self._aba_refund_cards(original):
-                if str(card_id) in (self.aba_loyalty_sale or {}):
+                if str(card_id) in (self._aba_planned(vals, "aba_loyalty_sale") or {}):
                     continue
                 card = self.env["loyalty.card"].sudo().browse(card_id).exists()
                 if not card:
@@ -244,10 +252,8 @@ class PosOrderPlan(models.Model):
                                   "key": idempotency_key(self.uuid, card.id, "refund")})
                 info = {"status": "ok", "refund_of": original.uuid, "returned": str(returned),
                         "won": str(earned), "spent": str(-returned)}
-                self._aba_add_to_plan(moves, {str(card.id): info})
-                self.with_context(aba_snapshot=True).write(
-                    {"aba_loyalty_status": "ok", "aba_engine": result["engine"]}
-                )
+                self._aba_add_to_plan(vals, moves, {str(card.id): info})
+                vals.update({"aba_loyalty_status": "ok", "aba_engine": result["engine"]})
 
     @api.model
     def _cron_reevaluate_pending(self, batch=200):

@@ -7,8 +7,9 @@ import time
 
 from odoo import api, models, modules
 from odoo.sql_db import TestCursor
+from odoo.tools import SQL
 
-from ..lib.aba_ledger import RETRYABLE_SQLSTATES, sqlstate
+from ..lib.aba_ledger import MOVE_TABLE, RETRYABLE_SQLSTATES, sqlstate
 from .engine_numbers import ZERO, to_decimal
 
 _logger = logging.getLogger(__name__)
@@ -64,19 +65,24 @@ def _post_in_own_transactions(dbname, uid, context, order_ids):
 class PosOrderPosting(models.Model):
     _inherit = "pos.order"
 
-    def _aba_schedule_posting(self):
-        """Post the plan after this transaction commits, in its own transaction (in test mode,
-        at once on this cursor: Odoo's TestCursor runs no post-commit hook)."""
-        todo = self.filtered(lambda o: o._aba_unposted_entries())
+    def _aba_schedule_posting(self, vals=None):
+        """Write `vals` (the plan just made) on this order, then post the plan after this
+        transaction commits, in its own transaction (in test mode, at once on this cursor:
+        Odoo's TestCursor runs no post-commit hook)."""
+        self.ensure_one()
+        vals = dict(vals or {})
+        plan = vals["aba_loyalty_plan"] if "aba_loyalty_plan" in vals else None
+        todo = bool(self._aba_unposted_entries(plan))
+        if todo:
+            vals.update({"aba_posting_state": "pending", "aba_posting_error": False})
+        if vals:
+            self.with_context(aba_snapshot=True).write(vals)
         if not todo:
             return
-        todo.with_context(aba_snapshot=True).write(
-            {"aba_posting_state": "pending", "aba_posting_error": False}
-        )
         if self._aba_post_synchronously():
-            todo._aba_post_planned()
+            self._aba_post_planned()
             return
-        self._aba_post_after_commit(todo.ids)
+        self._aba_post_after_commit(self.ids)
 
     @api.model
     def _aba_post_synchronously(self):
@@ -99,14 +105,22 @@ class PosOrderPosting(models.Model):
             cr.postcommit.add(post)
         pending.extend(order_ids)
 
-    def _aba_unposted_entries(self):
-        plan = self.aba_loyalty_plan or []
+    def _aba_unposted_entries(self, plan=None):
+        """The entries of `plan` (default: this order's) that have no ledger move yet."""
+        plan = (self.aba_loyalty_plan if plan is None else plan) or []
         if not plan:
             return []
-        moves = self.env["aba.loyalty.point.move"].sudo().search(
-            [("idempotency_key", "in", [entry["key"] for entry in plan])]
+        # One indexed lookup of the keys (the moves are written by the ledger's SQL; a move
+        # created through the ORM is flushed first).
+        self.env["aba.loyalty.point.move"].flush_model(["idempotency_key"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT idempotency_key FROM %s WHERE idempotency_key = ANY(%s)",
+                SQL.identifier(MOVE_TABLE),
+                [entry["key"] for entry in plan],
+            )
         )
-        posted = set(moves.mapped("idempotency_key"))
+        posted = {row[0] for row in self.env.cr.fetchall()}
         return [entry for entry in plan if entry["key"] not in posted]
 
     def _aba_post_planned(self):
@@ -116,8 +130,11 @@ class PosOrderPosting(models.Model):
         moves = self.env["aba.loyalty.point.move"].sudo()
         exceptions = self.env["aba.loyalty.exception"].sudo()
         for order in self.sudo():
-            for entry in order.aba_loyalty_plan or []:
-                card = self.env["loyalty.card"].sudo().browse(entry["card"]).exists()
+            plan = order.aba_loyalty_plan or []
+            # The plan's cards that still exist, in one query.
+            cards = self.env["loyalty.card"].sudo().browse({e["card"] for e in plan}).exists()
+            for entry in plan:
+                card = cards.browse(entry["card"]) if entry["card"] in cards._ids else None
                 if not card:
                     _logger.warning(
                         "asd_aba_loyalty: order %s: loyalty card %s deleted before its %s move "
@@ -142,10 +159,11 @@ class PosOrderPosting(models.Model):
                 {"aba_posting_state": "posted", "aba_posting_error": False}
             )
 
-    def _aba_expected_balance(self, card):
-        """The card's balance once this order's planned moves are posted."""
+    def _aba_expected_balance(self, card, unposted=None):
+        """The card's balance once this order's planned moves (`unposted`: those not posted yet,
+        default: looked up) are posted."""
         balance = to_decimal(card.points)
-        for entry in self._aba_unposted_entries():
+        for entry in self._aba_unposted_entries() if unposted is None else unposted:
             if entry["card"] == card.id:
                 balance = max(balance + to_decimal(entry["points"]), ZERO)
         return balance

@@ -41,11 +41,16 @@ class PosOrderSync(models.Model):
         cards = self.env["loyalty.card"].sudo().browse(sorted(set(card_ids))).exists()
         for order in self:
             order._aba_apply_loyalty(cards)
+        unposted = None
         for update in result.get("coupon_updates", []):
             if update["id"] in cards.ids:
+                if unposted is None:  # looked up once for all the cards
+                    unposted = self[:1]._aba_unposted_entries()
                 # What the card holds once this order's moves are posted (they are, in test
                 # mode; otherwise right after this transaction commits).
-                update["points"] = float(self[:1]._aba_expected_balance(cards.browse(update["id"])))
+                update["points"] = float(
+                    self[:1]._aba_expected_balance(cards.browse(update["id"]), unposted)
+                )
         return result
 
     def add_loyalty_history_lines(self, coupon_data, coupon_updates):
