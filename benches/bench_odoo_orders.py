@@ -370,43 +370,42 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f}"
 
 
-def report(results: Results, conditions: dict, engine: dict, modes, args) -> int:
+def report(results: Results, phase: str, cond: dict, engine: dict, modes, args) -> int:
+    """Print `phase`'s table; returns its failed orders."""
     failed = 0
-    for phase in conditions:
-        cond = conditions[phase]
-        clients = 1 if phase == "seq" else args.clients
-        print(f"\n== phase {phase}: {clients} client(s) per mode, Odoo {args.workers} workers, "
-              f"{args.orders} orders per mode in batches of {args.batch} round robin; "
-              f"{cond['seconds']:.0f} s; load average {cond['load_start'][0]:.2f} at the start, "
-              f"{cond['load_end'][0]:.2f} at the end ({os.cpu_count()} cores)")
-        print(f"{'mode':8s} {'orders':>6s} {'p50 ms':>8s} {'p99 ms':>8s} {'mean ms':>8s} "
-              f"{'p50/stock':>10s} {'mean/stock':>11s} {'engine ms/order':>16s} "
-              f"{'engine share':>13s} {'failed':>7s}")
-        stock = results.latency.get((phase, "stock")) or []
-        stock_p50 = percentile(stock, 50) if stock else float("nan")
-        stock_mean = sum(stock) / len(stock) if stock else float("nan")
-        for mode in modes:
-            values = results.latency.get((phase, mode)) or []
-            failures = results.failures.get((phase, mode)) or []
-            failed += len(failures)
-            if not values:
-                print(f"{mode:8s} {0:6d}  (no order answered; {len(failures)} failed)")
-                continue
-            total = sum(values)
-            mean = total / len(values)
-            calls = engine.get(phase, {}).get(db_name(mode), [])
-            engine_total = sum(calls)
-            share = (f"{100 * engine_total / total:12.2f}%" if mode != "stock"
-                     else f"{'-':>13s}")
-            per_order = (f"{1000 * engine_total / len(values):16.3f}" if mode != "stock"
-                         else f"{'-':>16s}")
-            print(f"{mode:8s} {len(values):6d} {ms(percentile(values, 50)):>8s} "
-                  f"{ms(percentile(values, 99)):>8s} {ms(mean):>8s} "
-                  f"{percentile(values, 50) / stock_p50:9.3f}x {mean / stock_mean:10.3f}x "
-                  f"{per_order} {share} {len(failures):7d}")
-        for mode in modes:
-            for message in (results.failures.get((phase, mode)) or [])[:3]:
-                print(f"  failure ({mode}): {message[:300]}")
+    clients = 1 if phase == "seq" else args.clients
+    print(f"\n== phase {phase}: {clients} client(s) per mode, Odoo {args.workers} workers, "
+          f"{args.orders} orders per mode in batches of {args.batch} round robin; "
+          f"{cond['seconds']:.0f} s; load average {cond['load_start'][0]:.2f} at the start, "
+          f"{cond['load_end'][0]:.2f} at the end ({os.cpu_count()} cores)")
+    print(f"{'mode':8s} {'orders':>6s} {'p50 ms':>8s} {'p99 ms':>8s} {'mean ms':>8s} "
+          f"{'p50/stock':>10s} {'mean/stock':>11s} {'engine ms/order':>16s} "
+          f"{'engine share':>13s} {'failed':>7s}")
+    stock = results.latency.get((phase, "stock")) or []
+    stock_p50 = percentile(stock, 50) if stock else float("nan")
+    stock_mean = sum(stock) / len(stock) if stock else float("nan")
+    for mode in modes:
+        values = results.latency.get((phase, mode)) or []
+        failures = results.failures.get((phase, mode)) or []
+        failed += len(failures)
+        if not values:
+            print(f"{mode:8s} {0:6d}  (no order answered; {len(failures)} failed)")
+            continue
+        total = sum(values)
+        mean = total / len(values)
+        calls = engine.get(db_name(mode), [])
+        engine_total = sum(calls)
+        share = (f"{100 * engine_total / total:12.2f}%" if mode != "stock"
+                 else f"{'-':>13s}")
+        per_order = (f"{1000 * engine_total / len(values):16.3f}" if mode != "stock"
+                     else f"{'-':>16s}")
+        print(f"{mode:8s} {len(values):6d} {ms(percentile(values, 50)):>8s} "
+              f"{ms(percentile(values, 99)):>8s} {ms(mean):>8s} "
+              f"{percentile(values, 50) / stock_p50:9.3f}x {mean / stock_mean:10.3f}x "
+              f"{per_order} {share} {len(failures):7d}")
+    for mode in modes:
+        for message in (results.failures.get((phase, mode)) or [])[:3]:
+            print(f"  failure ({mode}): {message[:300]}")
     return failed
 
 
@@ -498,11 +497,14 @@ def main(argv=None) -> int:
                     time.sleep(1.0)  # the workers' last log lines written
                     engine[phase] = engine_seconds(server.log_path, mark,
                                                    server.log_path.stat().st_size)
+                    # Printed as soon as the phase ends (a long run still shows its first).
+                    failed += report(results, phase, conditions[phase], engine[phase], modes,
+                                     args)
+                    sys.stdout.flush()
                 server.stop()
                 for client_list in clients.values():
                     for client in client_list:
                         client.close()
-                failed = report(results, conditions, engine, modes, args)
                 addon = [m for m in modes if m in ADDON_MODES]
                 points = {m: card_points(harness, m, setups[m]["cards"]) for m in modes}
                 print("\ncards' points at the end (sum over the bench's cards): " +
