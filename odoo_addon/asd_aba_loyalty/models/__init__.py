@@ -1,6 +1,8 @@
 from . import (
     aba_loyalty_consistency,
     aba_loyalty_engine,
+    aba_loyalty_engine_cache,
+    aba_loyalty_engine_config,
     aba_loyalty_engine_difference,
     aba_loyalty_engine_fallback,
     aba_loyalty_engine_source,
@@ -16,6 +18,10 @@ from . import (
     pos_config,
     pos_config_till,
     pos_order,
+    pos_order_payload,
+    pos_order_plan,
+    pos_order_posting,
+    pos_order_sync,
     pos_order_till,
     res_config_settings,
 )

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AbaLoyaltyEngineDifference(models.Model):
@@ -14,3 +14,22 @@ class AbaLoyaltyEngineDifference(models.Model):
     difference_count = fields.Integer()
     differences = fields.Json(help="[{path, native, legacy}, ...]")
     differences_text = fields.Text(readonly=True)
+
+    @api.model
+    def _record(self, report, order):
+        """Record the shim's shadow `report` about `order` (pos.order, possibly empty)."""
+        diffs = [
+            {key: str(value) for key, value in item.items()}
+            for item in report.get("differences", [])
+        ]
+        return self.create(
+            {
+                "pos_order_id": order.id,
+                "order_uid": report.get("order_uid"),
+                "difference_count": len(diffs),
+                "differences": diffs,
+                "differences_text": "\n".join(
+                    f"{d['path']}: native {d['native']} / legacy {d['legacy']}" for d in diffs
+                ),
+            }
+        )

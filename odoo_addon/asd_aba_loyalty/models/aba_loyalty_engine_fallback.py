@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AbaLoyaltyEngineFallback(models.Model):
@@ -18,3 +18,17 @@ class AbaLoyaltyEngineFallback(models.Model):
     error_type = fields.Char()
     error = fields.Text()
     engine = fields.Char(help="Engine that produced the result used.")
+
+    @api.model
+    def _record(self, report, order):
+        """Record the shim's fallback `report` about `order` (pos.order, possibly empty)."""
+        return self.create(
+            {
+                "pos_order_id": order.id,
+                "order_uid": report.get("order_uid"),
+                "stage": report.get("stage"),
+                "error_type": report.get("error_type"),
+                "error": report.get("error"),
+                "engine": report.get("engine"),
+            }
+        )

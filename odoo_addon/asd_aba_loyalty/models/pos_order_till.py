@@ -3,8 +3,8 @@
 The POS (static/src/till/) calls `aba_till_evaluate` with the draft order's lines, its
 reward lines, the partner and the loyalty card, debounced as the cashier changes the order.
 The order is mapped to the engine's input by the same code as a paid order at sync (a draft
-`pos.order` built in memory with `new()`, then `aba.loyalty.engine._sale_payload` and
-`pos.order._aba_redeem_requests`), evaluated through the shim of the POS config, and the
+`pos.order` built in memory with `new()`, then its `_aba_sale_payload` and
+`_aba_redeem_requests`), evaluated through the shim of the POS config, and the
 result goes back as plain JSON numbers: the discount of each applied program reward with its
 allocation per line (keyed by the POS line's uuid), the points won and spent, the balance
 after. A redemption the engine refuses comes back as a message (`refused`), not as an error.
@@ -24,6 +24,7 @@ from odoo.exceptions import ValidationError
 
 from ..aba_loyalty_lib.aba_engine_shim import EngineShim
 from ..aba_loyalty_lib.aba_legacy_engine import InsufficientPointsError, LoyaltyError
+from .engine_reports import ReportingShim, report_difference, report_fallback
 
 ZERO = Decimal(0)
 
@@ -80,14 +81,14 @@ class PosOrderTill(models.Model):
         redeem, unmapped = [], {}
         if card:
             redeem, unmapped = draft._aba_redeem_requests(card, engine_config)
-        payload = engine._sale_payload(draft, card, Decimal(0), redeem)
+        payload = draft._aba_sale_payload(card, Decimal(0), redeem)
         payload["card"] = card_payload
         # The units the till's product rewards give for free, of every program (not only the
         # card's): the engine's discounts and points do not count them.
         rewarded = draft.lines.filtered("is_reward_line").reward_id.program_id
-        free = [item for program in rewarded for item in engine._free_units(draft, program)]
+        free = [item for program in rewarded for item in draft._aba_free_units(program)]
         if free:
-            payload["lines"] = engine._order_lines(
+            payload["lines"] = draft._aba_order_lines(
                 draft.lines.filtered(lambda ln: ln.qty > 0),
                 card.program_id.aba_points_on_tax_included,
                 free,
@@ -120,11 +121,12 @@ class PosOrderTill(models.Model):
             use_native=engine._use_native(),
             rollout_percentage=int(config.rust_engine_rollout_percentage),
             shadow=engine._shadow_mode(),
-            on_fallback=engine._record_fallback,
-            on_difference=engine._record_difference,
+            on_fallback=report_fallback,
+            on_difference=report_difference,
             native_module=engine._native_module(),
         )
-        return shim, till_config
+        # The draft is not a record yet: a report of this call is linked to no order.
+        return ReportingShim(shim, self.env), till_config
 
     @api.model
     def _aba_till_draft(self, config, order):
@@ -268,9 +270,9 @@ class PosOrderTill(models.Model):
     def _aba_till_evaluate_paid(self):
         self.ensure_one()
         engine = self.env["aba.loyalty.engine"]
-        shim = engine._shim(self.config_id, company=self.company_id)
-        payload = engine._sale_payload(self, self.env["loyalty.card"], ZERO, [])
+        shim = engine._shim(self.config_id, company=self.company_id, orders=self)
+        payload = self._aba_sale_payload(self.env["loyalty.card"], ZERO, [])
         payload["card"] = None
         result = self._aba_evaluate(shim, payload)
         if result is not None:
-            self._aba_record_result(result, result["status"])
+            self.write(self._aba_result_vals(result, result["status"]))

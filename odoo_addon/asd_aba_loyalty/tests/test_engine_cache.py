@@ -3,14 +3,15 @@ from unittest import mock
 from odoo.tests import tagged
 
 from ..models.aba_loyalty_engine import AbaLoyaltyEngine
+from ..models.aba_loyalty_engine_config import AbaLoyaltyEngineConfig
 from .common import AbaLoyaltyCase, FailingNativeModule
 
 
 def counting_builds():
     """Counts the engine config builds (the real build still runs)."""
     return mock.patch.object(
-        AbaLoyaltyEngine, "_build_config", autospec=True,
-        side_effect=AbaLoyaltyEngine._build_config,
+        AbaLoyaltyEngineConfig, "_build_config", autospec=True,
+        side_effect=AbaLoyaltyEngineConfig._build_config,
     )
 
 
