@@ -8,7 +8,7 @@ use aba_loyalty_calc::order::{Card, Line, RedeemItem};
 use aba_loyalty_calc::{Engine, LineId, Order};
 use rust_decimal::Decimal;
 
-use super::rows::OrderRows;
+use super::rows::{LineRow, OrderRows};
 
 /// The engine's verdict on one (card, order).
 #[derive(Clone, Debug, PartialEq)]
@@ -26,9 +26,29 @@ pub struct Replayed {
     pub redemption_as_recorded: bool,
 }
 
-/// Evaluate `order` for card `card_id` of `program_id`; `Err(reason)` when the engine refuses
-/// the order itself (it is then counted, not guessed).
-pub fn replay(engine: &Engine, program_id: i32, order: &OrderRows) -> Result<Replayed, String> {
+/// The unit price the engine takes: the line's, or with its taxes (Odoo's line totals with and
+/// without tax give the ratio; a line whose total without tax is 0 keeps its price).
+fn unit_price(l: &LineRow, tax_included: bool) -> Decimal {
+    if !tax_included || l.price_subtotal.is_zero() || l.price_subtotal_incl == l.price_subtotal {
+        return l.price_unit;
+    }
+    (l.price_unit * l.price_subtotal_incl / l.price_subtotal)
+        .round_dp(PRICE_DP)
+        .normalize()
+}
+
+/// Decimals kept on a unit price with tax: far below any currency's rounding.
+const PRICE_DP: u32 = 8;
+
+/// Evaluate `order` for card `card_id` of `program_id`, on unit prices with tax when
+/// `tax_included`; `Err(reason)` when the engine refuses the order itself (it is then
+/// counted, not guessed).
+pub fn replay(
+    engine: &Engine,
+    program_id: i32,
+    tax_included: bool,
+    order: &OrderRows,
+) -> Result<Replayed, String> {
     let refund = order.lines.iter().any(|l| l.refund && !l.is_reward);
     let mut lines = Vec::with_capacity(order.lines.len());
     let mut base = Decimal::ZERO;
@@ -65,13 +85,14 @@ pub fn replay(engine: &Engine, program_id: i32, order: &OrderRows) -> Result<Rep
             continue;
         }
         let discount = l.discount.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
-        base += l.qty * l.price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        let price_unit = unit_price(l, tax_included);
+        base += l.qty * price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
         lines.push(Line {
             id: LineId::Int(i64::from(l.id)),
             product_id: i64::from(l.product_id),
             category_ids: l.category_ids.clone(),
             qty: l.qty,
-            price_unit: l.price_unit,
+            price_unit,
             discount,
             origin_line_id: None,
         });
@@ -135,4 +156,37 @@ pub fn replay(engine: &Engine, program_id: i32, order: &OrderRows) -> Result<Rep
         odoo_discount,
         redemption_as_recorded: as_recorded,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(price_unit: i64, subtotal: i64, incl: i64) -> LineRow {
+        LineRow {
+            id: 1,
+            product_id: 1,
+            category_ids: Vec::new(),
+            qty: Decimal::from(3),
+            price_unit: Decimal::from(price_unit),
+            discount: Decimal::from(50),
+            price_subtotal: Decimal::from(subtotal),
+            price_subtotal_incl: Decimal::from(incl),
+            refund: false,
+            is_reward: false,
+            reward_id: None,
+            coupon_id: None,
+            points_cost: Decimal::ZERO,
+        }
+    }
+
+    #[test]
+    fn unit_price_with_tax_is_the_line_totals_ratio() {
+        // 3 x 1,000 at 50% off = 1,500 without tax, 1,725 with 15%.
+        let l = line(1_000, 1_500, 1_725);
+        assert_eq!(unit_price(&l, true), Decimal::from(1_150));
+        assert_eq!(unit_price(&l, false), Decimal::from(1_000));
+        // A line given away (no total without tax) keeps its price.
+        assert_eq!(unit_price(&line(1_000, 0, 0), true), Decimal::from(1_000));
+    }
 }

@@ -183,6 +183,10 @@ pub struct LineRow {
     pub qty: Decimal,
     pub price_unit: Decimal,
     pub discount: Decimal,
+    /// Odoo's line totals after discount, without and with tax: their ratio gives the unit
+    /// price with tax the points are earned on when the basis includes tax.
+    pub price_subtotal: Decimal,
+    pub price_subtotal_incl: Decimal,
     pub refund: bool,
     pub is_reward: bool,
     pub reward_id: Option<i32>,
@@ -247,6 +251,8 @@ impl<R: BufRead> Orders<R> {
                 reward_id: int(i, 10),
                 coupon_id: int(i, 11),
                 points_cost: points(float(i, 12).unwrap_or(0.0), self.precision),
+                price_subtotal: numeric(i, 14, "pos_order_line.price_subtotal")?,
+                price_subtotal_incl: numeric(i, 15, "pos_order_line.price_subtotal_incl")?,
             };
             let same = self
                 .current
