@@ -166,6 +166,22 @@ def test_the_addons_setting_decides_the_basis_when_installed(audited):
             cur.execute("ALTER TABLE loyalty_program DROP COLUMN aba_points_on_tax_included")
 
 
+def test_a_refund_gives_back_the_points_its_sale_spent(audited):
+    """The generator's refund of a sale that redeemed 10 points: Odoo took the sale's points
+    back and gave the 10 back; the replay (the sale as the engine's `original`) agrees."""
+    source, _, _, report = audited
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT DISTINCT r.partner_id, r.id, h.issued, h.used
+                       FROM pos_order r JOIN pos_order_line rl ON rl.order_id = r.id
+                       JOIN pos_order_line sl ON sl.id = rl.refunded_orderline_id
+                       JOIN pos_order_line reward ON reward.order_id = sl.order_id AND reward.points_cost > 0
+                       JOIN loyalty_history h ON h.order_id = r.id""")
+        refunds = cur.fetchall()
+    assert refunds and all(issued == 10 and used > issued for _, _, issued, used in refunds)
+    flagged = {f["card_id"] for f in report["findings"]} | {c["card_id"] for c in report["cards"]}
+    assert not flagged & {card for card, _, _, _ in refunds}
+
+
 def test_report_is_stored_in_the_target(audited):
     _, target, _, report = audited
     with psycopg2.connect(target) as conn, conn.cursor() as cur:

@@ -445,6 +445,16 @@ impl Scenarios {
         self.history(tx, c, o1, e, 0.0, 100)?;
         let o2 = self.order(tx, c, &STANDARD, 101, None, Some((1, 10.0, 1_000)))?;
         self.history(tx, c, o2, e, 10.0, 101)?;
+        // A sale that spent points, refunded in full: the refund takes its points back and
+        // gives back the 10 it spent (docs/spec.md §4.12).
+        let c = self.card(tx, 1, e)?;
+        let o1 = self.order(tx, c, &STANDARD, 110, None, None)?;
+        self.history(tx, c, o1, e, 0.0, 110)?;
+        let sale = self.order(tx, c, &STANDARD, 111, None, Some((1, 10.0, 1_000)))?;
+        self.history(tx, c, sale, e, 10.0, 111)?;
+        let first = self.first_line(&STANDARD, true);
+        let refund = self.order(tx, c, &STANDARD, 112, Some((sale, first)), None)?;
+        self.history(tx, c, refund, 10.0, e, 112)?;
         Ok(())
     }
 }

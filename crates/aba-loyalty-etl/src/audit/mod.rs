@@ -214,7 +214,7 @@ impl Etl {
         let orders_reader = tx2
             .copy_out(&format!(
                 "COPY (SELECT c.id, o.id, o.date_order, l.id, l.product_id, l.qty, l.price_unit, l.discount,
-                              l.refunded_orderline_id IS NOT NULL, coalesce(l.is_reward_line, false), l.reward_id,
+                              l.refunded_orderline_id, coalesce(l.is_reward_line, false), l.reward_id,
                               l.coupon_id, l.points_cost, o.partner_id, l.price_subtotal, l.price_subtotal_incl
                        FROM public.pos_order o
                        JOIN public.loyalty_card c ON c.partner_id = o.partner_id AND c.program_id = ANY({programs})
@@ -234,9 +234,12 @@ impl Etl {
         };
         let mut pending = orders.next_order()?;
         let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
+        // The card's sales that spent points, for their refunds (kept per card only).
+        let mut sales: Vec<evaluate::Sale> = Vec::new();
         let mut last_log = Instant::now();
         while let Some(card) = cards.next_card()? {
             replayed.clear();
+            sales.clear();
             // Orders of cards the card stream does not have cannot occur (same join); skip
             // any below the card defensively.
             while let Some(order) = pending.take_if(|o| o.card_id <= card.card_id) {
@@ -248,7 +251,13 @@ impl Etl {
                         .get(&card.program_id)
                         .copied()
                         .unwrap_or(true);
-                    let verdict = evaluate::replay(&engine, card.program_id, tax_included, &order);
+                    let verdict = evaluate::replay(
+                        &engine,
+                        card.program_id,
+                        tax_included,
+                        &order,
+                        &mut sales,
+                    );
                     t.replay += started.elapsed();
                     match verdict {
                         Ok(r) => {

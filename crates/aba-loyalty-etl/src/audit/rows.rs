@@ -188,6 +188,8 @@ pub struct LineRow {
     pub price_subtotal: Decimal,
     pub price_subtotal_incl: Decimal,
     pub refund: bool,
+    /// The sale line it refunds (`refunded_orderline_id`).
+    pub refunded_line_id: Option<i32>,
     pub is_reward: bool,
     pub reward_id: Option<i32>,
     pub coupon_id: Option<i32>,
@@ -246,7 +248,8 @@ impl<R: BufRead> Orders<R> {
                 qty: numeric(i, 5, "pos_order_line.qty")?,
                 price_unit: numeric(i, 6, "pos_order_line.price_unit")?,
                 discount: numeric(i, 7, "pos_order_line.discount")?,
-                refund: flag(i, 8),
+                refund: int(i, 8).is_some(),
+                refunded_line_id: int(i, 8),
                 is_reward: flag(i, 9),
                 reward_id: int(i, 10),
                 coupon_id: int(i, 11),
