@@ -135,7 +135,8 @@ impl PyEtl {
 
     /// Replay Odoo's POS history through the engine (docs/audit.md); `since`/`until`: ISO
     /// dates or date-times (UTC), `tolerance`: a decimal string.
-    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000))]
+    /// `points_on_tax_included`: `None` takes the basis Odoo used.
+    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000, points_on_tax_included=None))]
     #[allow(clippy::too_many_arguments)]
     fn audit(
         &self,
@@ -146,6 +147,7 @@ impl PyEtl {
         tolerance: &str,
         max_findings: usize,
         max_cards: usize,
+        points_on_tax_included: Option<bool>,
     ) -> PyResult<String> {
         let parse = |field: &str, text: Option<&str>| {
             text.map(|t| aba_loyalty_etl::audit::parse_when(field, t))
@@ -159,6 +161,7 @@ impl PyEtl {
             tolerance: parse_tolerance(tolerance).map_err(|e| etl_err(&e))?,
             max_findings,
             max_cards,
+            points_on_tax_included,
         };
         run(py, || self.inner.audit(&options))
     }

@@ -78,23 +78,25 @@ def test_the_whole_history_was_replayed(audited):
 def test_each_finding_carries_both_values(audited):
     _, _, _, report = audited
     by_kind = {f["kind"]: f for f in report["findings"]}
-    # The generator's scenarios: 500,000 base -> 50 points; see aba-loyalty-testing's pos.rs.
-    assert (by_kind["credited_twice"]["odoo"], by_kind["credited_twice"]["engine"]) == ("100", "50")
+    # The generator's scenarios: 500,000 base + 10% tax -> 55 points; see aba-loyalty-testing's pos.rs.
+    assert (by_kind["credited_twice"]["odoo"], by_kind["credited_twice"]["engine"]) == ("110", "55")
     assert (by_kind["points_without_rule"]["odoo"], by_kind["points_without_rule"]["engine"]) == ("1", "0")
-    assert (by_kind["points_too_many"]["odoo"], by_kind["points_too_many"]["engine"]) == ("51", "50")
-    assert (by_kind["points_too_few"]["odoo"], by_kind["points_too_few"]["engine"]) == ("25", "50")
-    assert (by_kind["refund_kept_points"]["odoo"], by_kind["refund_kept_points"]["engine"]) == ("0", "-50")
+    assert (by_kind["points_too_many"]["odoo"], by_kind["points_too_many"]["engine"]) == ("56", "55")
+    assert (by_kind["points_too_few"]["odoo"], by_kind["points_too_few"]["engine"]) == ("27.5", "55")
+    assert (by_kind["refund_kept_points"]["odoo"], by_kind["refund_kept_points"]["engine"]) == ("0", "-55")
     assert Decimal(by_kind["negative_balance"]["odoo"]) == Decimal(-5)
-    assert (by_kind["discount_over_base"]["odoo"], by_kind["discount_over_base"]["engine"]) == ("15000", "10000")
-    assert (by_kind["no_history"]["odoo"], by_kind["no_history"]["engine"]) == ("0", "50")
+    # 150 points x 100 on a 10,000 order with its 11,000 base (tax included).
+    assert (by_kind["discount_over_base"]["odoo"], by_kind["discount_over_base"]["engine"]) == ("15000", "11000")
+    assert (by_kind["no_history"]["odoo"], by_kind["no_history"]["engine"]) == ("0", "55")
 
 
 def test_card_summaries_propose_adjust_moves(audited):
     _, _, generated, report = audited
     cards = {c["card_id"]: c for c in report["cards"]}
     expected = {  # kind -> replayed - odoo on its card
-        "credited_twice": -50, "points_without_rule": -1, "points_too_many": -1, "points_too_few": 25,
-        "refund_kept_points": -50, "discount_over_base": 50, "no_history": 50,
+        "credited_twice": -55, "points_without_rule": -1, "points_too_many": -1, "points_too_few": Decimal("27.5"),
+        # the replay spends 110 points (the 11,000 base) where Odoo took 150
+        "refund_kept_points": -55, "discount_over_base": 40, "no_history": 55,
     }
     for inj in generated["injected"]:
         if inj["kind"] == "negative_balance":
@@ -106,6 +108,78 @@ def test_card_summaries_propose_adjust_moves(audited):
         assert Decimal(card["replayed_balance"]) - Decimal(card["odoo_balance"]) == Decimal(card["difference"])
         assert card["adjust"]["kind"] == "adjust" and Decimal(card["adjust"]["points"]) == expected[inj["kind"]]
     assert report["cards_with_difference"] == len(cards) == 2 * len(expected)
+
+
+def _bulk_earning_orders(source, program):
+    """(card, order) of the generated bulk orders whose history issued points on `program`."""
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        cur.execute("SELECT h.card_id, h.order_id FROM loyalty_history h JOIN loyalty_card c ON c.id = h.card_id"
+                    " WHERE c.code LIKE 'ABA-%%' AND c.program_id = %s AND h.issued > 0", (program,))
+        return set(cur.fetchall())
+
+
+def test_points_basis_is_odoo_stock_tax_included_without_the_addon(audited):
+    _, _, _, report = audited
+    assert report["points_basis_from"] == "odoo"
+    assert all(p["points_on_tax_included"] for p in report["programs_audited"])
+
+
+def test_replayed_on_the_wrong_basis_every_earning_order_looks_over_credited(audited):
+    """The generated lines carry a 10% tax that Odoo earned on: replayed without tax (the CLI's
+    --points-on-tax-excluded), every bulk order of the per-amount program is found credited too
+    many points: the false findings a wrong basis gives."""
+    source, target, generated, _ = audited
+    run = [sys.executable, "-m", "aba_loyalty_core.etl", "audit", "--source", source, "--target", target,
+           "--points-on-tax-excluded", "--max-findings", "100000"]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)
+    assert report["points_basis_from"] == "argument"
+    assert not any(p["points_on_tax_included"] for p in report["programs_audited"])
+    over = {(f["card_id"], f["order_id"]) for f in report["findings"] if f["kind"] == "points_too_many"}
+    bulk = _bulk_earning_orders(source, 1)
+    assert bulk and bulk <= over
+    assert report["findings_count"] > len(generated["injected"])
+    included = etl.audit(source, target, points_on_tax_included=True)
+    assert included["points_basis_from"] == "argument"
+    assert _keys(included["findings"]) == _keys(generated["injected"])
+
+
+def test_the_addons_setting_decides_the_basis_when_installed(audited):
+    """With the addon's column on loyalty_program, each program's aba_points_on_tax_included
+    decides: off finds the bulk orders over-credited, on finds only the injections."""
+    source, target, generated, _ = audited
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE loyalty_program ADD COLUMN aba_points_on_tax_included boolean")
+    try:
+        off = etl.audit(source, target, max_findings=100_000)
+        assert off["points_basis_from"] == "addon"
+        over = {(f["card_id"], f["order_id"]) for f in off["findings"] if f["kind"] == "points_too_many"}
+        assert _bulk_earning_orders(source, 1) <= over
+        with psycopg2.connect(source) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE loyalty_program SET aba_points_on_tax_included = true")
+        on = etl.audit(source, target)
+        assert on["points_basis_from"] == "addon"
+        assert _keys(on["findings"]) == _keys(generated["injected"])
+    finally:
+        with psycopg2.connect(source) as conn, conn.cursor() as cur:
+            cur.execute("ALTER TABLE loyalty_program DROP COLUMN aba_points_on_tax_included")
+
+
+def test_a_refund_gives_back_the_points_its_sale_spent(audited):
+    """The generator's refund of a sale that redeemed 10 points: Odoo took the sale's points
+    back and gave the 10 back; the replay (the sale as the engine's `original`) agrees."""
+    source, _, _, report = audited
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT DISTINCT r.partner_id, r.id, h.issued, h.used
+                       FROM pos_order r JOIN pos_order_line rl ON rl.order_id = r.id
+                       JOIN pos_order_line sl ON sl.id = rl.refunded_orderline_id
+                       JOIN pos_order_line reward ON reward.order_id = sl.order_id AND reward.points_cost > 0
+                       JOIN loyalty_history h ON h.order_id = r.id""")
+        refunds = cur.fetchall()
+    assert refunds and all(issued == 10 and used > issued for _, _, issued, used in refunds)
+    flagged = {f["card_id"] for f in report["findings"]} | {c["card_id"] for c in report["cards"]}
+    assert not flagged & {card for card, _, _, _ in refunds}
 
 
 def test_report_is_stored_in_the_target(audited):
@@ -179,6 +253,7 @@ def test_cli_prints_json_and_exits_3_above_the_threshold(audited):
         ({"tolerance": "abc"}, "tolerance"),
         ({"threshold": -1}, "threshold"),
         ({"max_findings": "10"}, "max_findings"),
+        ({"points_on_tax_included": "yes"}, "points_on_tax_included"),
     ],
 )
 def test_bad_arguments_name_the_field(audited, kwargs, field):

@@ -7,8 +7,11 @@
 //!
 //! Bulk data (correct): `cards` loyalty cards (partner = card id; program 2, "1 point per order
 //! of 50,000 or more", for card ids divisible by 5, else program 1, "1 point per 10,000"), and
-//! `orders` paid orders of `lines` lines each (prices multiples of 100, so points are exact),
-//! one in ten without a partner (not audited). One history line per order that earns.
+//! `orders` paid orders of `lines` lines each (prices multiples of 1,000, so points are exact),
+//! one in ten without a partner (not audited). Every product line carries a 10% tax
+//! (`price_subtotal_incl` = 1.1 x `price_subtotal`) and, as stock pos_loyalty does, points are
+//! earned on the amounts with tax: an audit on prices without tax finds every order short.
+//! One history line per order that earns.
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -57,6 +60,8 @@ pub const INJECTED_KINDS: [&str; 8] = [
 ];
 
 const T0: &str = "timestamp '2024-01-01 08:00:00'";
+/// Every product line's tax: 10% (`price_subtotal_incl` = this x `price_subtotal`).
+const TAX_FACTOR: &str = "1.1";
 /// The discount product of reward lines.
 const DISCOUNT_PRODUCT: i32 = 1000;
 
@@ -114,9 +119,10 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
             format!(
                 "INSERT INTO pos_order_line (id, company_id, product_id, order_id, name, full_product_name, qty, price_unit, discount,
                      price_subtotal, price_subtotal_incl, is_reward_line, create_date, write_date)
-                 SELECT (g - 1) * {lines} + k, 1, 1 + (g * 31 + k * 17) % 50, g, 'Product', 'Product', q, pr, 0, q * pr, q * pr, false, ts, ts
+                 SELECT (g - 1) * {lines} + k, 1, 1 + (g * 31 + k * 17) % 50, g, 'Product', 'Product', q, pr, 0, q * pr,
+                        q * pr * {TAX_FACTOR}, false, ts, ts
                  FROM generate_series(1, {orders}) g, generate_series(1, {lines}) k,
-                      LATERAL (SELECT (1 + (g + k) % 3)::numeric AS q, (100 * (1 + (g::bigint * 131 + k * 71) % 500))::numeric AS pr,
+                      LATERAL (SELECT (1 + (g + k) % 3)::numeric AS q, (1000 * (1 + (g::bigint * 131 + k * 71) % 50))::numeric AS pr,
                                       {T0} + interval '700 days' * (g::float8 / {orders}) AS ts) x"
             ),
         ),
@@ -126,9 +132,10 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
                 "INSERT INTO pos_order (id, company_id, session_id, config_id, partner_id, sequence_number, name, state, pos_reference,
                      uuid, amount_tax, amount_total, amount_paid, amount_return, date_order, create_uid, write_uid, create_date, write_date)
                  SELECT g, 1, 1 + g / 500, 1, CASE WHEN g % 10 = 0 THEN NULL ELSE (1 + (g::bigint * 7919) % {n})::int END, g,
-                        'Shop/' || lpad(g::text, 8, '0'), 'paid', 'Order ' || g, md5(g::text)::uuid::text, 0, s.a, s.a, 0,
+                        'Shop/' || lpad(g::text, 8, '0'), 'paid', 'Order ' || g, md5(g::text)::uuid::text, s.a - s.e, s.a, s.a, 0,
                         {T0} + interval '700 days' * (g::float8 / {orders}), 2, 2, {T0}, {T0}
-                 FROM (SELECT order_id AS g, sum(price_subtotal) AS a FROM pos_order_line GROUP BY order_id) s"
+                 FROM (SELECT order_id AS g, sum(price_subtotal_incl) AS a, sum(price_subtotal) AS e
+                       FROM pos_order_line GROUP BY order_id) s"
             ),
         ),
         (
@@ -244,8 +251,9 @@ const STANDARD: [(i32, i32, i64); 10] = [
     (10, 2, 25_000),
 ];
 
+/// A sale's base with its 10% tax (what stock pos_loyalty earns on).
 fn base(lines: &Lines) -> i64 {
-    lines.iter().map(|(_, q, p)| i64::from(*q) * p).sum()
+    lines.iter().map(|(_, q, p)| i64::from(*q) * p).sum::<i64>() * 11 / 10
 }
 
 /// Program 1's points for a base: 1 per 10,000, in hundredths.
@@ -287,12 +295,13 @@ impl Scenarios {
             self.line += 1;
             let qty = sign * qty;
             let refunded = refund_of.map(|(_, first_line)| first_line + k as i32);
-            total += i64::from(qty) * price;
+            total += i64::from(qty) * price * 11 / 10;
             tx.execute(
                 &format!(
                     "INSERT INTO pos_order_line (id, company_id, product_id, order_id, refunded_orderline_id, name, qty, price_unit,
                          discount, price_subtotal, price_subtotal_incl, is_reward_line, create_date, write_date)
-                     VALUES ($1, 1, $2, $3, $4, 'Product', $5::int, $6::bigint, 0, $5::int * $6::bigint, $5::int * $6::bigint, false,
+                     VALUES ($1, 1, $2, $3, $4, 'Product', $5::int, $6::bigint, 0, $5::int * $6::bigint,
+                             $5::int * $6::bigint * {TAX_FACTOR}, false,
                              {T0} + $7::int * interval '1 day', {T0} + $7::int * interval '1 day')"
                 ),
                 &[&self.line, product, &id, &refunded, &qty, price, &day],
@@ -408,11 +417,11 @@ impl Scenarios {
         // A discount over the order's base: 150 points x 100 on a 10,000 order.
         let big = [(1, 3, 50_000); 10];
         let e1 = points_p1(base(&big));
-        let c = self.card(tx, 1, e1 + 1.0 - 150.0)?;
+        let c = self.card(tx, 1, e1 + points_p1(base(&small)) - 150.0)?;
         let o1 = self.order(tx, c, &big, 70, None, None)?;
         self.history(tx, c, o1, e1, 0.0, 70)?;
         let o2 = self.order(tx, c, &small, 71, None, Some((1, 150.0, 15_000)))?;
-        self.history(tx, c, o2, 1.0, 150.0, 71)?;
+        self.history(tx, c, o2, points_p1(base(&small)), 150.0, 71)?;
         self.record("discount_over_base", c, o2);
         // An order that earns and has no history line.
         let c = self.card(tx, 1, 0.0)?;
@@ -436,6 +445,16 @@ impl Scenarios {
         self.history(tx, c, o1, e, 0.0, 100)?;
         let o2 = self.order(tx, c, &STANDARD, 101, None, Some((1, 10.0, 1_000)))?;
         self.history(tx, c, o2, e, 10.0, 101)?;
+        // A sale that spent points, refunded in full: the refund takes its points back and
+        // gives back the 10 it spent (docs/spec.md §4.12).
+        let c = self.card(tx, 1, e)?;
+        let o1 = self.order(tx, c, &STANDARD, 110, None, None)?;
+        self.history(tx, c, o1, e, 0.0, 110)?;
+        let sale = self.order(tx, c, &STANDARD, 111, None, Some((1, 10.0, 1_000)))?;
+        self.history(tx, c, sale, e, 10.0, 111)?;
+        let first = self.first_line(&STANDARD, true);
+        let refund = self.order(tx, c, &STANDARD, 112, Some((sale, first)), None)?;
+        self.history(tx, c, refund, 10.0, e, 112)?;
         Ok(())
     }
 }

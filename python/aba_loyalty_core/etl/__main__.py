@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", default="0.000001", help="points difference still counted as equal")
     p.add_argument("--max-findings", type=int, default=10_000, help="findings kept in the report (all are counted)")
     p.add_argument("--max-cards", type=int, default=10_000, help="card summaries kept in the report")
+    basis = p.add_mutually_exclusive_group()
+    basis.add_argument("--points-on-tax-included", dest="points_on_tax_included", action="store_const", const=True,
+                       help="replay on unit prices with tax (default: the basis Odoo used)")
+    basis.add_argument("--points-on-tax-excluded", dest="points_on_tax_included", action="store_const", const=False,
+                       help="replay on unit prices without tax")
 
     p = sub.add_parser("status", help="per-stream state, last runs, last validation")
     dsns(p, source=False)
@@ -129,7 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_ALERT if report["alert"] else 0
     if cmd == "audit":
         report = etl.audit(since=args.since, until=args.until, threshold=args.threshold,
-                           tolerance=args.tolerance, max_findings=args.max_findings, max_cards=args.max_cards)
+                           tolerance=args.tolerance, max_findings=args.max_findings, max_cards=args.max_cards,
+                           points_on_tax_included=args.points_on_tax_included)
         _print(report)
         return EXIT_ALERT if report["alert"] else 0
     if cmd == "follow":

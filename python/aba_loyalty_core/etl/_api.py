@@ -143,6 +143,7 @@ class Etl:
         tolerance: str = "0.000001",
         max_findings: int = 10_000,
         max_cards: int = 10_000,
+        points_on_tax_included: bool | None = None,
         on_alert: Callable[[Report], object] | None = None,
     ) -> Report:
         """Replay Odoo's paid POS orders in [since, until) through the engine (docs/audit.md).
@@ -153,13 +154,18 @@ class Etl:
         engine), ``findings_by_kind``, ``cards`` (per card whose replay differs: both balances,
         the difference and the proposed ``adjust`` move, never written to Odoo),
         ``programs_not_audited`` with reasons, and ``alert`` (more findings than
-        ``threshold``; then ``on_alert(report)`` is called).
+        ``threshold``; then ``on_alert(report)`` is called). Points are earned on unit prices
+        with tax when ``points_on_tax_included`` is true, without when false; ``None`` takes the
+        basis Odoo used (the addon's ``aba_points_on_tax_included`` per program when installed,
+        else stock Odoo's prices with tax); ``points_basis_from`` says which.
         """
+        if points_on_tax_included is not None and not isinstance(points_on_tax_included, bool):
+            raise EtlArgumentError(f"points_on_tax_included: {points_on_tax_included!r} is not a bool or None")
         for field, value in (("threshold", threshold), ("max_findings", max_findings), ("max_cards", max_cards)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise EtlArgumentError(f"{field}: {value!r} is not an integer >= 0")
         report = json.loads(self._native.audit(_when(since, "since"), _when(until, "until"), threshold,
-                                               str(tolerance), max_findings, max_cards))
+                                               str(tolerance), max_findings, max_cards, points_on_tax_included))
         if report["alert"] and on_alert is not None:
             on_alert(report)
         return report
@@ -303,11 +309,13 @@ def audit(
     tolerance: str = "0.000001",
     max_findings: int = 10_000,
     max_cards: int = 10_000,
+    points_on_tax_included: bool | None = None,
     on_alert: Callable[[Report], object] | None = None,
 ) -> Report:
     """See :meth:`Etl.audit`."""
     return Etl(source_dsn, target_dsn).audit(since=since, until=until, threshold=threshold, tolerance=tolerance,
-                                             max_findings=max_findings, max_cards=max_cards, on_alert=on_alert)
+                                             max_findings=max_findings, max_cards=max_cards,
+                                             points_on_tax_included=points_on_tax_included, on_alert=on_alert)
 
 
 def follow(source_dsn: str | None = None, target_dsn: str | None = None, **options: Any) -> Report:

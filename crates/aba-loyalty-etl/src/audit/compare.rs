@@ -115,22 +115,24 @@ pub fn card(
         let id = Some(*order_id);
         let odoo = recorded.get(order_id).copied();
         let odoo_net = odoo.map(|o| o.issued - o.used).unwrap_or_default();
-        let engine_net = r.earned - r.spent;
+        let engine_net = r.earned + r.returned - r.spent;
         replayed_net.insert(*order_id, engine_net);
         correction += engine_net - odoo_net;
         if !r.refund && r.odoo_discount > r.base + tolerance {
             findings.push(finding("discount_over_base", id, r.odoo_discount, r.base));
         }
         if r.refund {
-            if r.earned < -tolerance && odoo_net >= -tolerance {
-                findings.push(finding("refund_kept_points", id, odoo_net, r.earned));
-            } else if (odoo_net - r.earned).abs() > tolerance {
-                let kind = if odoo_net > r.earned {
+            // What the refund takes back less what it gives back of the points its sale spent.
+            let net = r.earned + r.returned;
+            if net < -tolerance && odoo_net >= -tolerance {
+                findings.push(finding("refund_kept_points", id, odoo_net, net));
+            } else if (odoo_net - net).abs() > tolerance {
+                let kind = if odoo_net > net {
                     "points_too_many"
                 } else {
                     "points_too_few"
                 };
-                findings.push(finding(kind, id, odoo_net, r.earned));
+                findings.push(finding(kind, id, odoo_net, net));
             }
             continue;
         }
@@ -221,6 +223,7 @@ mod tests {
             refund: false,
             earned: d(earned),
             spent: d(spent),
+            returned: Decimal::ZERO,
             base: d(100_000),
             odoo_discount: Decimal::ZERO,
             redemption_as_recorded: false,

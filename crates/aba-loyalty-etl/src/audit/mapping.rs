@@ -2,7 +2,7 @@
 //! as the addon's `models/aba_loyalty_engine.py` (`_program_config`, `_reward_config`), so the
 //! audit replays exactly what the engine would compute. A program the engine cannot express is
 //! listed as not audited with the reason, never approximated.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aba_loyalty_calc::config::{
     Applicability, Currency, PointsBasis, ProductFilter, Program, ProgramKind, Reward, RewardMode,
@@ -32,7 +32,15 @@ pub struct ProgramInfo {
     /// recorded it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rewards_not_mapped: Vec<i32>,
+    /// The unit prices its orders are replayed on: with their taxes (Odoo's own point of sale,
+    /// the addon's `aba_points_on_tax_included`) or without.
+    pub points_on_tax_included: bool,
 }
+
+/// Where the points basis (prices with or without tax) was taken from.
+pub const BASIS_ARGUMENT: &str = "argument";
+pub const BASIS_ADDON: &str = "addon";
+pub const BASIS_ODOO: &str = "odoo";
 
 pub struct Mapping {
     pub config: Config,
@@ -40,6 +48,10 @@ pub struct Mapping {
     pub loyalty_program_ids: Vec<i32>,
     pub audited: Vec<ProgramInfo>,
     pub not_audited: Vec<ProgramInfo>,
+    /// Per loyalty program: replayed on prices with tax.
+    pub tax_included: HashMap<i32, bool>,
+    /// `BASIS_ARGUMENT`, `BASIS_ADDON` or `BASIS_ODOO`.
+    pub points_basis_from: &'static str,
 }
 
 fn dec(value: f64) -> Decimal {
@@ -69,7 +81,18 @@ fn ids_by(tx: &mut Transaction<'_>, sql: &str, what: &str) -> Result<BTreeMap<i3
 }
 
 /// Read the programs and build the configuration (programs in Odoo's (sequence, id) order).
-pub fn read(tx: &mut Transaction<'_>) -> Result<Mapping> {
+/// The programs and their engine configuration. `tax_included`: the points basis the caller
+/// imposes; `None`: each program's `aba_points_on_tax_included` where the addon is installed,
+/// else Odoo's stock basis (prices with tax, as pos_loyalty's `get_price_with_tax()`).
+pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapping> {
+    let (tax, points_basis_from) = match tax_included {
+        Some(true) => ("true", BASIS_ARGUMENT),
+        Some(false) => ("false", BASIS_ARGUMENT),
+        None if has_column(tx, "loyalty_program", "aba_points_on_tax_included")? => {
+            ("coalesce(aba_points_on_tax_included, false)", BASIS_ADDON)
+        }
+        None => ("true", BASIS_ODOO),
+    };
     let exclusive = if has_column(tx, "loyalty_program", "aba_exclusive")? {
         "coalesce(aba_exclusive, false)"
     } else {
@@ -104,7 +127,7 @@ pub fn read(tx: &mut Transaction<'_>) -> Result<Mapping> {
             &format!(
                 "SELECT id, coalesce(name->>'en_US', id::text), program_type::text, coalesce(trigger, 'auto')::text,
                         coalesce(sequence, 0), coalesce(active, false), date_from, date_to, applies_on::text,
-                        {exclusive}, {basis}
+                        {exclusive}, {basis}, {tax}
                  FROM public.loyalty_program ORDER BY coalesce(sequence, 0), id"
             ),
             &[],
@@ -149,6 +172,8 @@ pub fn read(tx: &mut Transaction<'_>) -> Result<Mapping> {
         loyalty_program_ids: Vec::new(),
         audited: Vec::new(),
         not_audited: Vec::new(),
+        tax_included: HashMap::new(),
+        points_basis_from,
     };
     for p in &programs {
         let id: i32 = p.get(0);
@@ -160,6 +185,7 @@ pub fn read(tx: &mut Transaction<'_>) -> Result<Mapping> {
             program_type: program_type.clone(),
             reason: None,
             rewards_not_mapped: Vec::new(),
+            points_on_tax_included: p.get(11),
         };
         let kind = match (program_type.as_str(), trigger.as_str()) {
             ("loyalty", _) => ProgramKind::Loyalty,
@@ -261,6 +287,7 @@ pub fn read(tx: &mut Transaction<'_>) -> Result<Mapping> {
         });
         if kind == ProgramKind::Loyalty {
             mapping.loyalty_program_ids.push(id);
+            mapping.tax_included.insert(id, info.points_on_tax_included);
         }
         mapping.audited.push(info);
     }

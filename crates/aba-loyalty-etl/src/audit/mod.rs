@@ -40,6 +40,9 @@ pub struct AuditOptions {
     /// Findings and card summaries kept in the report and the target (all are counted).
     pub max_findings: usize,
     pub max_cards: usize,
+    /// Replay on unit prices with tax (`Some(true)`) or without; `None`: as Odoo computed them
+    /// (the addon's `aba_points_on_tax_included` per program when installed, else with tax).
+    pub points_on_tax_included: Option<bool>,
 }
 
 impl Default for AuditOptions {
@@ -51,6 +54,7 @@ impl Default for AuditOptions {
             tolerance: Decimal::new(1, 6),
             max_findings: 10_000,
             max_cards: 10_000,
+            points_on_tax_included: None,
         }
     }
 }
@@ -64,6 +68,9 @@ pub struct AuditReport {
     pub until: Option<NaiveDateTime>,
     pub threshold: u64,
     pub tolerance: Decimal,
+    /// Where each program's `points_on_tax_included` came from: "argument" (the caller),
+    /// "addon" (its `aba_points_on_tax_included`), "odoo" (stock pos_loyalty: with tax).
+    pub points_basis_from: &'static str,
     pub programs_audited: Vec<ProgramInfo>,
     pub programs_not_audited: Vec<ProgramInfo>,
     /// Paid orders (paid, done, invoiced) in the window.
@@ -156,7 +163,7 @@ impl Etl {
             t.batch_execute("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
                 .db(Side::Source, "configuring the audit")?;
         }
-        let map = mapping::read(&mut tx)?;
+        let map = mapping::read(&mut tx, options.points_on_tax_included)?;
         let precision = map.config.points_precision;
         let programs = format!(
             "'{{{}}}'::int[]",
@@ -207,8 +214,8 @@ impl Etl {
         let orders_reader = tx2
             .copy_out(&format!(
                 "COPY (SELECT c.id, o.id, o.date_order, l.id, l.product_id, l.qty, l.price_unit, l.discount,
-                              l.refunded_orderline_id IS NOT NULL, coalesce(l.is_reward_line, false), l.reward_id,
-                              l.coupon_id, l.points_cost, o.partner_id
+                              l.refunded_orderline_id, coalesce(l.is_reward_line, false), l.reward_id,
+                              l.coupon_id, l.points_cost, o.partner_id, l.price_subtotal, l.price_subtotal_incl
                        FROM public.pos_order o
                        JOIN public.loyalty_card c ON c.partner_id = o.partner_id AND c.program_id = ANY({programs})
                        JOIN public.pos_order_line l ON l.order_id = o.id
@@ -227,16 +234,30 @@ impl Etl {
         };
         let mut pending = orders.next_order()?;
         let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
+        // The card's sales that spent points, for their refunds (kept per card only).
+        let mut sales: Vec<evaluate::Sale> = Vec::new();
         let mut last_log = Instant::now();
         while let Some(card) = cards.next_card()? {
             replayed.clear();
+            sales.clear();
             // Orders of cards the card stream does not have cannot occur (same join); skip
             // any below the card defensively.
             while let Some(order) = pending.take_if(|o| o.card_id <= card.card_id) {
                 if order.card_id == card.card_id {
                     t.orders_audited += 1;
                     let started = Instant::now();
-                    let verdict = evaluate::replay(&engine, card.program_id, &order);
+                    let tax_included = map
+                        .tax_included
+                        .get(&card.program_id)
+                        .copied()
+                        .unwrap_or(true);
+                    let verdict = evaluate::replay(
+                        &engine,
+                        card.program_id,
+                        tax_included,
+                        &order,
+                        &mut sales,
+                    );
                     t.replay += started.elapsed();
                     match verdict {
                         Ok(r) => {
@@ -280,6 +301,7 @@ impl Etl {
             until: options.until,
             threshold: options.threshold,
             tolerance: options.tolerance,
+            points_basis_from: map.points_basis_from,
             programs_audited: map.audited,
             programs_not_audited: map.not_audited,
             orders_paid: orders_paid as u64,

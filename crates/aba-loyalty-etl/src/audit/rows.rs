@@ -183,7 +183,13 @@ pub struct LineRow {
     pub qty: Decimal,
     pub price_unit: Decimal,
     pub discount: Decimal,
+    /// Odoo's line totals after discount, without and with tax: their ratio gives the unit
+    /// price with tax the points are earned on when the basis includes tax.
+    pub price_subtotal: Decimal,
+    pub price_subtotal_incl: Decimal,
     pub refund: bool,
+    /// The sale line it refunds (`refunded_orderline_id`).
+    pub refunded_line_id: Option<i32>,
     pub is_reward: bool,
     pub reward_id: Option<i32>,
     pub coupon_id: Option<i32>,
@@ -242,11 +248,14 @@ impl<R: BufRead> Orders<R> {
                 qty: numeric(i, 5, "pos_order_line.qty")?,
                 price_unit: numeric(i, 6, "pos_order_line.price_unit")?,
                 discount: numeric(i, 7, "pos_order_line.discount")?,
-                refund: flag(i, 8),
+                refund: int(i, 8).is_some(),
+                refunded_line_id: int(i, 8),
                 is_reward: flag(i, 9),
                 reward_id: int(i, 10),
                 coupon_id: int(i, 11),
                 points_cost: points(float(i, 12).unwrap_or(0.0), self.precision),
+                price_subtotal: numeric(i, 14, "pos_order_line.price_subtotal")?,
+                price_subtotal_incl: numeric(i, 15, "pos_order_line.price_subtotal_incl")?,
             };
             let same = self
                 .current
