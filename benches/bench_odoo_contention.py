@@ -48,6 +48,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from odoo_harness import (
+    BENCH_LOYALTY_PROGRAM,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -74,27 +75,7 @@ if P["mode"] != "stock":
     icp.set_param("asd_aba_loyalty.use_rust_engine", "True" if P["mode"] == "addon-on" else "False")
     icp.set_param("asd_aba_loyalty.shadow_mode", "False")
     config.rust_engine_rollout_percentage = 100
-# One live program: the bench's. The demo's would add their own points and rewards.
-env["loyalty.program"].search([]).write({"active": False})
-program = env["loyalty.program"].create({
-    "name": "Bench points",
-    "program_type": "loyalty",
-    "trigger": "auto",
-    "applies_on": "both",
-    "pos_ok": True,
-    "pos_config_ids": [(6, 0, config.ids)],
-    "rule_ids": [(0, 0, {"reward_point_mode": "money", "reward_point_amount": P["earn_rate"],
-                         "minimum_qty": 0})],
-    "reward_ids": [(0, 0, {"reward_type": "discount", "discount_mode": "per_point",
-                           "discount": 1, "discount_applicability": "order",
-                           "required_points": 1})],
-})
-reward = program.reward_ids
-products = env["product.product"].create([
-    {"name": f"Bench item {price}", "type": "consu", "available_in_pos": True,
-     "list_price": price, "taxes_id": [(5, 0, 0)]}
-    for price in P["prices"]
-])
+""" + BENCH_LOYALTY_PROGRAM + r"""
 partner = env["res.partner"].create({"name": "Bench hot customer"})
 card = env["loyalty.card"].create({"program_id": program.id, "partner_id": partner.id,
                                    "points": P["start_points"]})

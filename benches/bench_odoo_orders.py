@@ -60,6 +60,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from odoo_harness import (
+    BENCH_LOYALTY_PROGRAM,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -90,27 +91,7 @@ P = PARAMS
 admin = env.ref("base.user_admin")
 env = env(user=admin)
 config = env.ref("point_of_sale.pos_config_main")
-# One live program: the bench's (the demo's would add their own points and rewards).
-env["loyalty.program"].search([]).write({"active": False})
-program = env["loyalty.program"].create({
-    "name": "Bench points",
-    "program_type": "loyalty",
-    "trigger": "auto",
-    "applies_on": "both",
-    "pos_ok": True,
-    "pos_config_ids": [(6, 0, config.ids)],
-    "rule_ids": [(0, 0, {"reward_point_mode": "money", "reward_point_amount": P["earn_rate"],
-                         "minimum_qty": 0})],
-    "reward_ids": [(0, 0, {"reward_type": "discount", "discount_mode": "per_point",
-                           "discount": 1, "discount_applicability": "order",
-                           "required_points": 1})],
-})
-reward = program.reward_ids
-products = env["product.product"].create([
-    {"name": f"Bench item {price}", "type": "consu", "available_in_pos": True,
-     "list_price": price, "taxes_id": [(5, 0, 0)]}
-    for price in P["prices"]
-])
+""" + BENCH_LOYALTY_PROGRAM + r"""
 partners = env["res.partner"].create([{"name": f"Bench customer {n}"}
                                       for n in range(P["partners"])])
 cards = env["loyalty.card"].create([{"program_id": program.id, "partner_id": p.id,

@@ -57,6 +57,33 @@ REFUSALS = frozenset({
 })
 RESULT_MARK = "@@ABA_HARNESS_RESULT@@"
 
+# `odoo-bin shell` code the benches share (with `env`, `config` a pos.config and P their
+# parameters: earn_rate, prices): one live loyalty program, the bench's (the demo's would add
+# their own points and rewards): points per money spent, a per-point discount reward; and
+# tax-free products at P["prices"], so that amounts and points are exact.
+BENCH_LOYALTY_PROGRAM = r"""
+env["loyalty.program"].search([]).write({"active": False})
+program = env["loyalty.program"].create({
+    "name": "Bench points",
+    "program_type": "loyalty",
+    "trigger": "auto",
+    "applies_on": "both",
+    "pos_ok": True,
+    "pos_config_ids": [(6, 0, config.ids)],
+    "rule_ids": [(0, 0, {"reward_point_mode": "money", "reward_point_amount": P["earn_rate"],
+                         "minimum_qty": 0})],
+    "reward_ids": [(0, 0, {"reward_type": "discount", "discount_mode": "per_point",
+                           "discount": 1, "discount_applicability": "order",
+                           "required_points": 1})],
+})
+reward = program.reward_ids
+products = env["product.product"].create([
+    {"name": f"Bench item {price}", "type": "consu", "available_in_pos": True,
+     "list_price": price, "taxes_id": [(5, 0, 0)]}
+    for price in P["prices"]
+])
+"""
+
 
 class HarnessError(RuntimeError):
     """Something the harness started did not come up (the message names its log)."""

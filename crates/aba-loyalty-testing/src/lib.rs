@@ -715,11 +715,6 @@ mod tests {
     }
 
     #[test]
-    fn the_pos_generator_injects_every_kind_the_audit_finds() {
-        assert_eq!(pos::INJECTED_KINDS, aba_loyalty_etl::audit::KINDS);
-    }
-
-    #[test]
     fn arguments_are_checked() {
         let err = check_args(&GenerateOptions {
             cards: 10,

@@ -47,18 +47,6 @@ pub struct PosReport {
     pub duration_ms: f64,
 }
 
-/// The kinds injected (the audit's finding kinds).
-pub const INJECTED_KINDS: [&str; 8] = [
-    "credited_twice",
-    "points_without_rule",
-    "points_too_many",
-    "points_too_few",
-    "refund_kept_points",
-    "negative_balance",
-    "discount_over_base",
-    "no_history",
-];
-
 const T0: &str = "timestamp '2024-01-01 08:00:00'";
 /// Every product line's tax: 10% (`price_subtotal_incl` = this x `price_subtotal`).
 const TAX_FACTOR: &str = "1.1";
