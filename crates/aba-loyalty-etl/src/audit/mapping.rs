@@ -1,5 +1,5 @@
 //! Odoo's loyalty programs, rules and rewards as the engine's configuration: the same mapping
-//! as the addon's `models/aba_loyalty_engine.py` (`_program_config`, `_reward_config`), so the
+//! as the addon's `models/aba_loyalty_engine_config.py` (`_program_config`, `_reward_config`), so the
 //! audit replays exactly what the engine would compute. A program the engine cannot express is
 //! listed as not audited with the reason, never approximated.
 use std::collections::{BTreeMap, HashMap};
