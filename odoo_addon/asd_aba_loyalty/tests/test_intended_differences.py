@@ -61,3 +61,45 @@ class TestIntendedDifferences(AbaLoyaltyCase):
         cheap = self.create_product("Cheap", self.categ_basic, 3.35)
         self.pay([(cheap, 1)])
         self.assertEqual(self.card_moves(kind="earn").points, 0.33)
+
+    def test_cheapest_line_is_the_lowest_price_before_tax(self):
+        # "Discount on the cheapest product": the engine takes the line with the lowest
+        # price_unit, which the addon passes without tax (docs/spec.md §4.4); Odoo's point of
+        # sale compares unit prices with tax. 4.80 + 7 % tax (5.14) against 5.10 untaxed:
+        # Odoo discounts the 5.10 line (4.59), the engine the 4.80 one (4.32 before tax).
+        self.set_flag(True)
+        cheapest = self.env["loyalty.program"].create(
+            {
+                "name": "90 % on the cheapest product",
+                "program_type": "promotion",
+                "trigger": "auto",
+                "applies_on": "current",
+                "pos_ok": True,
+                "pos_config_ids": [(6, 0, self.config.ids)],
+                "rule_ids": [(0, 0, {})],
+                "reward_ids": [
+                    (0, 0, {"reward_type": "discount", "discount_mode": "percent",
+                            "discount": 90, "discount_applicability": "cheapest"})
+                ],
+            }
+        )
+        taxed = self.create_product("Taxed 4.80", self.categ_basic, 4.80,
+                                    tax_ids=self.taxes["tax7"].ids)
+        untaxed = self.create_product("Untaxed 5.10", self.categ_basic, 5.10, tax_ids=[])
+        order = {
+            "uuid": "cheapest-1",
+            "partner_id": False,
+            "lines": [
+                {"uuid": "taxed", "product_id": taxed.id, "qty": 4, "price_unit": 4.80,
+                 "discount": 0, "tax_ids": self.taxes["tax7"].ids},
+                {"uuid": "untaxed", "product_id": untaxed.id, "qty": 9, "price_unit": 5.10,
+                 "discount": 0, "tax_ids": []},
+            ],
+            "reward_lines": [],
+            "card": None,
+        }
+        result = self.env["pos.order"].aba_till_evaluate(self.config.id, order)
+        self.assertEqual(result["path"], "native")
+        [discount] = [d for d in result["discounts"] if d["program_id"] == cheapest.id]
+        self.assertEqual(discount["amount"], 4.32)
+        self.assertEqual(discount["lines"], {"taxed": 4.32})
