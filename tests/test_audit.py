@@ -166,6 +166,40 @@ def test_the_addons_setting_decides_the_basis_when_installed(audited):
             cur.execute("ALTER TABLE loyalty_program DROP COLUMN aba_points_on_tax_included")
 
 
+def test_a_promotion_for_the_next_order_is_not_audited(audited):
+    """An automatic promotion with applies_on "future" gives a coupon for the next order, not a
+    discount on this one: listed as not audited, and no finding or discount comes from it."""
+    source, target, generated, _ = audited
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        cur.execute(
+            # The generator writes its ids itself: the sequences were not advanced.
+            """INSERT INTO loyalty_program (id, name, program_type, trigger, applies_on, active,
+                   sequence, company_id, currency_id)
+               SELECT (SELECT max(id) + 1 FROM loyalty_program),
+                      '{"en_US": "Next order 10 percent"}'::jsonb, 'promotion', 'auto', 'future', true,
+                      0, company_id, currency_id FROM loyalty_program WHERE id = 1
+               RETURNING id"""
+        )
+        (program_id,) = cur.fetchone()
+        cur.execute(
+            """INSERT INTO loyalty_reward (id, program_id, reward_type, discount_mode, discount,
+                   discount_applicability, active, required_points, description)
+               VALUES ((SELECT max(id) + 1 FROM loyalty_reward), %s, 'discount', 'percent', 10,
+                       'order', true, 1, '{"en_US": "10 percent on the next order"}'::jsonb)""",
+            (program_id,),
+        )
+    try:
+        report = etl.audit(source, target)
+        not_audited = {p["id"]: p["reason"] for p in report["programs_not_audited"]}
+        assert "next order" in not_audited[program_id]
+        assert program_id not in {p["id"] for p in report["programs_audited"]}
+        assert _keys(report["findings"]) == _keys(generated["injected"])
+    finally:
+        with psycopg2.connect(source) as conn, conn.cursor() as cur:
+            cur.execute("DELETE FROM loyalty_reward WHERE program_id = %s", (program_id,))
+            cur.execute("DELETE FROM loyalty_program WHERE id = %s", (program_id,))
+
+
 def test_a_refund_gives_back_the_points_its_sale_spent(audited):
     """The generator's refund of a sale that redeemed 10 points: Odoo took the sale's points
     back and gave the 10 back; the replay (the sale as the engine's `original`) agrees."""

@@ -61,8 +61,11 @@ class AbaLoyaltyEngineConfig(models.AbstractModel):
                 ]
             )
         )
+        # A promotion for the next order (applies_on "future") gives a coupon, not a discount
+        # on this order: Odoo's.
         return programs.filtered(
-            lambda p: p.program_type == "loyalty" or p.trigger == "auto"
+            lambda p: p.program_type == "loyalty"
+            or (p.trigger == "auto" and p.applies_on != "future")
         )
 
     @api.model

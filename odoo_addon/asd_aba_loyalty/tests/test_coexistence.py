@@ -113,6 +113,24 @@ class TestSpendEarned(AbaLoyaltyCase):
         program = next(p for p in config["programs"] if p["id"] == self.program.id)
         self.assertFalse(program["spend_earned"])
 
+    def test_a_promotion_for_the_next_order_is_left_to_odoo(self):
+        """applies_on "future" gives a coupon for the next order: not a discount the engine
+        applies to this one (Odoo's own pos_loyalty tests have one: a global 10 %)."""
+        promo = self.env["loyalty.program"].create({
+            "name": "Next order 10 %",
+            "program_type": "promotion",
+            "trigger": "auto",
+            "applies_on": "future",
+            "rule_ids": [(0, 0, {})],
+            "reward_ids": [(0, 0, {"reward_type": "discount", "discount": 10,
+                                   "discount_mode": "percent",
+                                   "discount_applicability": "order"})],
+        })
+        engine = self.env["aba.loyalty.engine"]
+        self.assertNotIn(promo, engine._managed_programs(self.env.company))
+        promo.applies_on = "current"
+        self.assertIn(promo, engine._managed_programs(self.env.company))
+
     def test_new_card_spends_points_earned_in_the_same_order(self):
         order, card = self.new_card_order(reward_points=4)
         self.assertEqual(order.state, "paid")

@@ -187,8 +187,14 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
             rewards_not_mapped: Vec::new(),
             points_on_tax_included: p.get(11),
         };
+        let applies_on: String = p.get(8);
         let kind = match (program_type.as_str(), trigger.as_str()) {
             ("loyalty", _) => ProgramKind::Loyalty,
+            ("promotion", "auto") if applies_on == "future" => {
+                info.reason = Some("promotion for the next order (left to Odoo)".into());
+                mapping.not_audited.push(info);
+                continue;
+            }
             ("promotion", "auto") => ProgramKind::Promotion,
             ("promotion", _) => {
                 info.reason = Some("promotion with a code trigger (left to Odoo)".into());
@@ -264,7 +270,6 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
                 None => info.rewards_not_mapped.push(reward_id),
             }
         }
-        let applies_on: String = p.get(8);
         let basis: String = p.get(10);
         mapping.config.programs.push(Program {
             id: i64::from(id),
