@@ -133,11 +133,10 @@ pub fn managed_cards(cards: u32) -> u32 {
     cards - cards / 10
 }
 
-/// Fill the empty database at `dsn`.
-pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> {
-    check_args(options)?;
-    let clock = Instant::now();
-    // The generated database is written to, so it is opened as a target (never read-only).
+/// The parsed `dsn` and a connection to its database, refused unless it has no Odoo tables yet: the
+/// generators fill an empty database, never an existing one. It is written to, so it is
+/// opened as a target (never read-only).
+pub(crate) fn connect_empty(dsn: &str) -> Result<(Dsn, postgres::Client)> {
     let dsn = Dsn::parse(Side::Target, dsn)?;
     let mut client = dsn.connect()?;
     let exists: bool = client
@@ -149,6 +148,44 @@ pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> 
             table: "loyalty_card".into(),
         });
     }
+    Ok((dsn, client))
+}
+
+/// The marker table only the generators write ([`MARKER_TABLE`]): `activity` refuses a
+/// database without it.
+pub(crate) fn write_marker(
+    tx: &mut postgres::Transaction<'_>,
+    cards: u32,
+    with_addon: bool,
+    seed: f64,
+) -> Result<()> {
+    tx.batch_execute(&format!(
+        "CREATE TABLE public.{MARKER_TABLE} (generator varchar NOT NULL, generated_at timestamp NOT NULL,
+             cards integer NOT NULL, with_addon boolean NOT NULL, seed float8 NOT NULL);
+         COMMENT ON TABLE public.{MARKER_TABLE} IS
+             'Written by the generators of aba_loyalty_core._testing: this database is a generated, fake Odoo source'"
+    ))
+    .db(Side::Target, "creating the generator's marker")?;
+    tx.execute(
+        &format!(
+            "INSERT INTO public.{MARKER_TABLE} VALUES ($1, now() AT TIME ZONE 'UTC', $2, $3, $4)"
+        ),
+        &[
+            &MARKER,
+            &i32::try_from(cards).unwrap_or(i32::MAX),
+            &with_addon,
+            &seed,
+        ],
+    )
+    .db(Side::Target, "writing the generator's marker")?;
+    Ok(())
+}
+
+/// Fill the empty database at `dsn`.
+pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> {
+    check_args(options)?;
+    let clock = Instant::now();
+    let (dsn, mut client) = connect_empty(dsn)?;
     let n = i64::from(options.cards);
     let p = i64::from(
         options
@@ -205,25 +242,7 @@ pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> 
             &addon_later.join(";\n"),
         )?;
     }
-    tx.batch_execute(&format!(
-        "CREATE TABLE public.{MARKER_TABLE} (generator varchar NOT NULL, generated_at timestamp NOT NULL,
-             cards integer NOT NULL, with_addon boolean NOT NULL, seed float8 NOT NULL);
-         COMMENT ON TABLE public.{MARKER_TABLE} IS
-             'Written by aba_loyalty_core._testing.generate: this database is a generated, fake Odoo source'"
-    ))
-    .db(Side::Target, "creating the generator's marker")?;
-    tx.execute(
-        &format!(
-            "INSERT INTO public.{MARKER_TABLE} VALUES ($1, now() AT TIME ZONE 'UTC', $2, $3, $4)"
-        ),
-        &[
-            &MARKER,
-            &i32::try_from(options.cards).unwrap_or(i32::MAX),
-            &options.with_addon,
-            &options.seed,
-        ],
-    )
-    .db(Side::Target, "writing the generator's marker")?;
+    write_marker(&mut tx, options.cards, options.with_addon, options.seed)?;
     let mut tables = vec![
         "res_currency",
         "res_partner",

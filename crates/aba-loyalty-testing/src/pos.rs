@@ -18,10 +18,9 @@ use std::time::Instant;
 use postgres::Transaction;
 use serde::Serialize;
 
-use aba_loyalty_etl::dsn::Dsn;
 use aba_loyalty_etl::error::{DbContext, EtlError, Result, Side};
 
-use crate::{split_ddl, MARKER, MARKER_TABLE, ODOO_DDL};
+use crate::{connect_empty, split_ddl, write_marker, ODOO_DDL};
 
 #[derive(Clone, Debug)]
 pub struct PosOptions {
@@ -63,17 +62,7 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
         }
     }
     let clock = Instant::now();
-    let dsn = Dsn::parse(Side::Target, dsn)?;
-    let mut client = dsn.connect()?;
-    let exists: bool = client
-        .query_one("SELECT to_regclass('public.loyalty_card') IS NOT NULL", &[])
-        .db(Side::Target, "inspecting the database to generate")?
-        .get(0);
-    if exists {
-        return Err(EtlError::NotEmpty {
-            table: "loyalty_card".into(),
-        });
-    }
+    let (dsn, mut client) = connect_empty(dsn)?;
     let mut tx = client
         .transaction()
         .db(Side::Target, "starting the generation")?;
@@ -170,11 +159,9 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
     for _ in 0..o.errors_per_kind {
         s.controls(&mut tx)?;
     }
+    write_marker(&mut tx, o.cards, false, 0.0)?;
     tx.batch_execute(&format!(
         "{};
-         CREATE TABLE public.{MARKER_TABLE} (generator varchar NOT NULL, generated_at timestamp NOT NULL,
-             cards integer NOT NULL, with_addon boolean NOT NULL, seed float8 NOT NULL);
-         INSERT INTO public.{MARKER_TABLE} VALUES ('{MARKER}', now() AT TIME ZONE 'UTC', {n}, false, 0);
          CREATE TABLE public.aba_loyalty_injected_error (kind varchar NOT NULL, card_id integer NOT NULL, order_id integer NOT NULL);",
         later.join(";\n")
     ))
