@@ -9,8 +9,8 @@
 #              rust_engine_rollout_percentage = 100 (needs `import aba_loyalty_core` in PYTHON)
 # Why: the addon overrides loyalty and POS code that Odoo's own tests cover. A test that passes
 # without the addon and fails with it is a regression we ship, unless it is an intended
-# difference listed (one test id per line, `#` comments) in
-# odoo_addon/asd_aba_loyalty/tests/intended_differences.txt.
+# difference listed (one test id per line, `#` comments; `addon-on: test_id` for one mode only)
+# in odoo_addon/asd_aba_loyalty/tests/intended_differences.txt.
 #
 # Each mode gets a fresh database in its own PostgreSQL (scripts/pg.sh): one `-i` with demo data
 # and no tests, then the mode's settings are written, then one test run without -i/-u, so every
@@ -281,18 +281,25 @@ def parse(mode):
 
 
 def load_allow():
-    allowed = set()
+    """{mode or None: test ids}: `MODE: test_id` lines hold for that mode alone, bare ones for
+    every addon mode (a flag-on difference listed bare would hide a flag-off regression)."""
+    allowed = {}
     if os.path.exists(allow_path):
         with open(allow_path) as f:
-            for line in f:
+            for number, line in enumerate(f, 1):
                 line = line.split("#", 1)[0].strip()
-                if line:
-                    allowed.add(line)
+                if not line:
+                    continue
+                mode, sep, tid = line.rpartition(": ")
+                if sep and mode not in ("addon-off", "addon-on"):
+                    sys.exit("%s:%d: unknown mode %r" % (allow_path, number, mode))
+                allowed.setdefault(mode or None, set()).add(tid.strip())
     return allowed
 
 
-def is_allowed(tid, allowed):
-    return tid in allowed or tid.split(".", 1)[-1] in allowed
+def is_allowed(tid, allowed, mode):
+    ids = allowed.get(None, set()) | allowed.get(mode, set())
+    return tid in ids or tid.split(".", 1)[-1] in ids
 
 
 results = {mode: parse(mode) for mode in modes}
@@ -333,18 +340,20 @@ for mode, r in results.items():
     only = sorted(set(r["failing"]) - set(baseline["failing"]))
     fixed = sorted(set(baseline["failing"]) - set(r["failing"]))
     r["addon_only"] = only
-    r["addon_only_not_allowed"] = [t for t in only if not is_allowed(t, allowed)]
+    r["addon_only_not_allowed"] = [t for t in only if not is_allowed(t, allowed, mode)]
     r["fixed_by_addon"] = fixed
     print("  failing only with the addon (vs stock from %s): %d" % (baseline_from, len(only)))
     for tid in only:
-        print("    %s%s" % (tid, "  (intended)" if is_allowed(tid, allowed) else ""))
+        print("    %s%s" % (tid, "  (intended)" if is_allowed(tid, allowed, mode) else ""))
     if fixed:
         print("  failing in stock but not here: %s" % ", ".join(fixed))
     if r["addon_only_not_allowed"]:
         unexpected[mode] = r["addon_only_not_allowed"]
 if os.environ.get("ABA_SUITES_JSON"):
     with open(os.environ["ABA_SUITES_JSON"], "w") as f:
-        json.dump({"tags": tags, "baseline": baseline_from, "allow_list": sorted(allowed),
+        json.dump({"tags": tags, "baseline": baseline_from,
+                   "allow_list": {mode or "every addon mode": sorted(ids)
+                                  for mode, ids in allowed.items()},
                    "modes": results, "broken": broken, "unexpected": unexpected},
                   f, indent=2, sort_keys=True)
 for problem in broken:
