@@ -194,12 +194,87 @@ pub mod decode {
     pub fn text(b: &[u8]) -> Option<&str> {
         std::str::from_utf8(b).ok()
     }
+
+    /// A binary numeric of up to 7 base-10000 digits and a scale of up to 28 (every amount,
+    /// quantity and price Odoo stores) as a Decimal, without the general decoder's work
+    /// (measured: the audit decodes 50M of them); `None` for anything else (NaN, larger
+    /// values): the caller falls back to the general decoder.
+    pub fn small_numeric(b: &[u8]) -> Option<rust_decimal::Decimal> {
+        let word = |i: usize| -> Option<u16> {
+            Some(u16::from_be_bytes(b.get(i..i + 2)?.try_into().ok()?))
+        };
+        let ndigits = usize::from(word(0)?);
+        let weight = i32::from(word(2)? as i16);
+        let sign = word(4)?;
+        let dscale = u32::from(word(6)?);
+        if ndigits > 7 || dscale > 28 || b.len() != 8 + 2 * ndigits || !matches!(sign, 0 | 0x4000) {
+            return None;
+        }
+        // value = M x 10000^(weight - ndigits + 1); mantissa at dscale = M x 10^e.
+        let mut m: i128 = 0;
+        for i in 0..ndigits {
+            let d = word(8 + 2 * i)?;
+            if d >= 10_000 {
+                return None;
+            }
+            m = m * 10_000 + i128::from(d);
+        }
+        let e = 4 * (weight - ndigits as i32 + 1) + dscale as i32;
+        if e >= 0 {
+            m = m.checked_mul(10i128.checked_pow(e as u32)?)?;
+        } else {
+            m /= 10i128.checked_pow((-e) as u32)?;
+        }
+        if sign == 0x4000 {
+            m = -m;
+        }
+        rust_decimal::Decimal::try_from_i128_with_scale(m, dscale).ok()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn small_numerics_decode_as_the_general_decoder() {
+        use postgres::types::{FromSql, ToSql, Type};
+        for text in [
+            "0",
+            "1",
+            "-1",
+            "0.5",
+            "-0.5",
+            "0.0001",
+            "1000",
+            "10000",
+            "100000000",
+            "12.345",
+            "-24.44",
+            "1234567.89",
+            "0.000000001",
+            "99999999999999.9999",
+            "5.10",
+            "1e-20",
+            "1234567890123456789012345678",
+        ] {
+            let value = rust_decimal::Decimal::from_str(text)
+                .or_else(|_| rust_decimal::Decimal::from_scientific(text))
+                .unwrap();
+            let mut wire = BytesMut::new();
+            value.to_sql(&Type::NUMERIC, &mut wire).unwrap();
+            let general = rust_decimal::Decimal::from_sql(&Type::NUMERIC, &wire).unwrap();
+            assert_eq!(decode::small_numeric(&wire), Some(general), "{text}");
+        }
+        // More than 7 base-10000 digits: left to the general decoder.
+        let mut eight = vec![0, 8, 0, 7, 0, 0, 0, 0];
+        eight.extend([0u8, 1].repeat(8));
+        assert_eq!(decode::small_numeric(&eight), None);
+        // NaN (sign 0xC000) and truncated input.
+        assert_eq!(decode::small_numeric(&[0, 0, 0, 0, 0xC0, 0, 0, 0]), None);
+        assert_eq!(decode::small_numeric(&[0, 1, 0, 0]), None);
+    }
 
     #[test]
     fn round_trips_tuples_with_nulls() {

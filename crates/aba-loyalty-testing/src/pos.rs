@@ -91,6 +91,8 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
                  INSERT INTO product_product (id, product_tmpl_id, active) SELECT id, id, true FROM product_template"
             ),
         ),
+        // Stored as Odoo stores them: an order's lines together, orders in id order (the
+        // audit reads lines by the order_id index: the layout decides its page reads).
         (
             "order lines",
             format!(
@@ -98,7 +100,7 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
                      price_subtotal, price_subtotal_incl, is_reward_line, create_date, write_date)
                  SELECT (g - 1) * {lines} + k, 1, 1 + (g * 31 + k * 17) % 50, g, 'Product', 'Product', q, pr, 0, q * pr,
                         q * pr * {TAX_FACTOR}, false, ts, ts
-                 FROM generate_series(1, {orders}) g, generate_series(1, {lines}) k,
+                 FROM generate_series(1, {orders}) g CROSS JOIN LATERAL generate_series(1, {lines}) k,
                       LATERAL (SELECT (1 + (g + k) % 3)::numeric AS q, (1000 * (1 + (g::bigint * 131 + k * 71) % 50))::numeric AS pr,
                                       {T0} + interval '700 days' * (g::float8 / {orders}) AS ts) x"
             ),
@@ -112,7 +114,7 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
                         'Shop/' || lpad(g::text, 8, '0'), 'paid', 'Order ' || g, md5(g::text)::uuid::text, s.a - s.e, s.a, s.a, 0,
                         {T0} + interval '700 days' * (g::float8 / {orders}), 2, 2, {T0}, {T0}
                  FROM (SELECT order_id AS g, sum(price_subtotal_incl) AS a, sum(price_subtotal) AS e
-                       FROM pos_order_line GROUP BY order_id) s"
+                       FROM pos_order_line GROUP BY order_id) s ORDER BY g"
             ),
         ),
         (

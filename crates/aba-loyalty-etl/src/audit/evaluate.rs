@@ -48,10 +48,10 @@ const PRICE_DP: u32 = 8;
 #[derive(Clone, Debug)]
 pub struct Sale {
     /// (line id, qty sold, qty refunded so far), in the engine's line order.
-    lines: Vec<(i32, Decimal, Decimal)>,
-    redemptions: Vec<OriginalRedemption>,
+    pub(super) lines: Vec<(i32, Decimal, Decimal)>,
+    pub(super) redemptions: Vec<OriginalRedemption>,
     /// Points earlier refunds gave back.
-    returned: Decimal,
+    pub(super) returned: Decimal,
 }
 
 impl Sale {
@@ -129,6 +129,11 @@ impl Sale {
     }
 }
 
+/// A refund: an order with lines refunding others (reward lines aside).
+pub fn is_refund(order: &OrderRows) -> bool {
+    order.lines.iter().any(|l| l.refund && !l.is_reward)
+}
+
 /// Evaluate `order` for card `card_id` of `program_id`, on unit prices with tax when
 /// `tax_included`; `Err(reason)` when the engine refuses the order itself (it is then
 /// counted, not guessed). `sales`: the card's earlier sales that spent points; a sale that
@@ -140,7 +145,7 @@ pub fn replay(
     order: &OrderRows,
     sales: &mut Vec<Sale>,
 ) -> Result<Replayed, String> {
-    let refund = order.lines.iter().any(|l| l.refund && !l.is_reward);
+    let refund = is_refund(order);
     let mut lines = Vec::with_capacity(order.lines.len());
     let mut base = Decimal::ZERO;
     let mut redeem: BTreeMap<i32, Decimal> = BTreeMap::new();
@@ -181,7 +186,7 @@ pub fn replay(
         lines.push(Line {
             id: LineId::Int(i64::from(l.id)),
             product_id: i64::from(l.product_id),
-            category_ids: l.category_ids.clone(),
+            category_ids: l.category_ids.to_vec(),
             qty: l.qty,
             price_unit,
             discount,
@@ -296,7 +301,7 @@ mod tests {
         LineRow {
             id: 1,
             product_id: 1,
-            category_ids: Vec::new(),
+            category_ids: Vec::new().into(),
             qty: Decimal::from(3),
             price_unit: Decimal::from(price_unit),
             discount: Decimal::from(50),

@@ -9,7 +9,9 @@
 pub mod compare;
 pub mod evaluate;
 pub mod mapping;
+pub mod record;
 pub mod rows;
+pub mod spill;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -104,6 +106,10 @@ pub struct AuditReport {
     pub alert: bool,
 }
 
+/// Bytes of replayed orders held in memory before the spill writes a sorted run (a record is
+/// about 100 bytes: some 150,000 orders).
+const SPILL_BUDGET: usize = 16 << 20;
+
 fn literal(ts: &NaiveDateTime) -> String {
     format!("'{}'::timestamp", ts.format("%Y-%m-%d %H:%M:%S%.6f"))
 }
@@ -127,6 +133,7 @@ impl Etl {
         let clock = Instant::now();
         let mut src = self.source_conn()?;
         let mut src2 = self.source.connect()?;
+        let mut src3 = self.source.connect()?;
         let mut tgt = self.target_conn()?;
         schema::migrate(&mut tgt)?;
         let missing: Vec<String> = src
@@ -159,10 +166,17 @@ impl Etl {
             .db(Side::Source, "opening a second read-only view")?;
         tx2.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
             .db(Side::Source, "sharing the snapshot")?;
-        // No nested loops: the planner otherwise fetches each order's lines by index, one
-        // random page read per line (73 s for 10M lines here); hash joins over sequential
-        // scans then one sort read the same rows in 16 s (EXPLAIN ANALYZE, docs/audit.md).
-        for t in [&mut tx, &mut tx2] {
+        let mut tx3 = src3
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .db(Side::Source, "opening a third read-only view")?;
+        tx3.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            .db(Side::Source, "sharing the snapshot")?;
+        // No nested loops for the history's join with the cards: per-row index lookups cost a
+        // random page read each (docs/audit.md, Measured); no JIT for these one-off plans.
+        for t in [&mut tx, &mut tx2, &mut tx3] {
             t.batch_execute(
                 "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL enable_nestloop = off",
             )
@@ -185,25 +199,34 @@ impl Etl {
         if let Some(until) = &options.until {
             window += &format!(" AND o.date_order < {}", literal(until));
         }
-        let counts = tx
-            .query_one(
-                &format!(
-                    "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
-                         SELECT 1 FROM public.loyalty_card c WHERE c.partner_id = o.partner_id AND c.program_id = ANY({programs})))
-                     FROM public.pos_order o WHERE {window}"
-                ),
-                &[],
-            )
-            .db(Side::Source, "counting the paid orders")?;
-        let (orders_paid, orders_without_card): (i64, i64) = (counts.get(0), counts.get(1));
         let categories = rows::categories(&mut tx)?;
+        let partners = rows::cards_by_partner(&mut tx, &programs)?;
         let engine = Engine::from_config(map.config.clone());
         log::info!(
-            "audit: {} programs audited, {} not audited; {orders_paid} paid orders, {orders_without_card} without an audited card",
+            "audit: {} programs audited, {} not audited, {} card holders",
             map.audited.len(),
-            map.not_audited.len()
+            map.not_audited.len(),
+            partners.len()
         );
+        // A window: only the lines of its orders' id range are read.
+        let mut line_range = String::new();
+        if options.since.is_some() || options.until.is_some() {
+            let bounds = tx
+                .query_one(
+                    &format!("SELECT min(o.id), max(o.id) FROM public.pos_order o WHERE {window}"),
+                    &[],
+                )
+                .db(Side::Source, "bounding the window's orders")?;
+            let (low, high): (Option<i32>, Option<i32>) = (bounds.get(0), bounds.get(1));
+            line_range = format!(
+                "WHERE l.order_id BETWEEN {} AND {}",
+                low.unwrap_or(0),
+                high.unwrap_or(-1)
+            );
+        }
 
+        // Started first so that the source sorts the history while the orders are replayed;
+        // read in the second pass.
         let cards_reader = tx
             .copy_out(&format!(
                 "COPY (SELECT c.id, 0, c.program_id, c.points, NULL::int, false, NULL::float8, NULL::float8, NULL::timestamp, 0
@@ -216,85 +239,152 @@ impl Etl {
                        ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the cards and their history")?;
+        // No sort of the orders or of their 10M lines: both come by index in id order, and
+        // start flowing at once, so the replay runs while the source reads.
+        for t in [&mut tx2, &mut tx3] {
+            t.batch_execute("SET LOCAL enable_sort = off")
+                .db(Side::Source, "configuring the audit")?;
+        }
         let orders_reader = tx2
             .copy_out(&format!(
-                "COPY (SELECT c.id, o.id, o.date_order, l.id, l.product_id, l.qty, l.price_unit, l.discount,
-                              l.refunded_orderline_id, coalesce(l.is_reward_line, false), l.reward_id,
-                              l.coupon_id, l.points_cost, o.partner_id, l.price_subtotal, l.price_subtotal_incl
-                       FROM public.pos_order o
-                       JOIN public.loyalty_card c ON c.partner_id = o.partner_id AND c.program_id = ANY({programs})
-                       JOIN public.pos_order_line l ON l.order_id = o.id
-                       WHERE {window}
-                       ORDER BY c.id, o.date_order, o.id, l.id) TO STDOUT (FORMAT binary)"
+                "COPY (SELECT o.id, o.partner_id, o.date_order FROM public.pos_order o
+                       WHERE {window} ORDER BY o.id) TO STDOUT (FORMAT binary)"
             ))
-            .db(Side::Source, "reading the POS orders and lines")?;
-        let mut cards = rows::Cards::new(cards_reader, precision);
-        let mut orders = rows::Orders::new(orders_reader, precision, categories);
+            .db(Side::Source, "reading the POS orders")?;
+        let lines_reader = tx3
+            .copy_out(&format!(
+                "COPY (SELECT l.order_id, l.id, l.product_id, l.qty, l.price_unit, l.discount,
+                              l.refunded_orderline_id, coalesce(l.is_reward_line, false), l.reward_id,
+                              l.coupon_id, l.points_cost, l.price_subtotal, l.price_subtotal_incl
+                       FROM public.pos_order_line l {line_range}
+                       ORDER BY l.order_id) TO STDOUT (FORMAT binary)"
+            ))
+            .db(Side::Source, "reading the POS order lines")?;
+        let mut orders = rows::Orders::new(orders_reader, lines_reader, precision, categories);
 
         let mut t = Tally::new(options);
-        let window = compare::Window {
-            since: options.since,
-            until: options.until,
-            tolerance: options.tolerance,
-        };
-        let mut pending = orders.next_order()?;
-        let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
-        // The card's sales that spent points, for their refunds (kept per card only).
-        let mut sales: Vec<evaluate::Sale> = Vec::new();
+        let tax_included =
+            |program_id: i32| map.tax_included.get(&program_id).copied().unwrap_or(true);
+
+        // Pass 1, in order id order: each (card, order) evaluated, but for refunds (they need
+        // the card's earlier sales), and left in the spill.
+        let mut spill = spill::Spill::new(SPILL_BUDGET);
+        let mut order = rows::OrderRows::default();
+        let mut bytes = Vec::new();
+        let mut sale_of = Vec::new();
         let mut last_log = Instant::now();
-        while let Some(card) = cards.next_card()? {
-            replayed.clear();
-            sales.clear();
-            // Orders of cards the card stream does not have cannot occur (same join); skip
-            // any below the card defensively.
-            while let Some(order) = pending.take_if(|o| o.card_id <= card.card_id) {
-                if order.card_id == card.card_id {
-                    t.orders_audited += 1;
+        let audited = |o: &rows::OrderRows| o.partner_id.is_some_and(|p| partners.contains_key(&p));
+        while orders.next_order(&mut order, audited)? {
+            t.orders_paid += 1;
+            let Some(cards) = order.partner_id.and_then(|p| partners.get(&p)) else {
+                t.orders_without_card += 1;
+                continue;
+            };
+            for &(card_id, program_id) in cards {
+                order.card_id = card_id;
+                t.orders_audited += 1;
+                let record = if evaluate::is_refund(&order) {
+                    record::Record::Refund(order.clone())
+                } else {
                     let started = Instant::now();
-                    let tax_included = map
-                        .tax_included
-                        .get(&card.program_id)
-                        .copied()
-                        .unwrap_or(true);
                     let verdict = evaluate::replay(
                         &engine,
-                        card.program_id,
-                        tax_included,
+                        program_id,
+                        tax_included(program_id),
                         &order,
-                        &mut sales,
+                        &mut sale_of,
                     );
                     t.replay += started.elapsed();
                     match verdict {
                         Ok(r) => {
                             t.as_recorded += u64::from(r.redemption_as_recorded);
-                            replayed.push((order.order_id, r));
+                            record::Record::Sale(r, sale_of.pop())
                         }
-                        Err(reason) => t.not_evaluable(order.order_id, reason),
+                        Err(reason) => {
+                            t.not_evaluable(order.order_id, reason);
+                            continue;
+                        }
                     }
-                }
-                pending = orders.next_order()?;
+                };
+                record.encode(&mut bytes);
+                let key = spill::Key {
+                    card_id,
+                    date_us: record::micros(&order.date_order),
+                    order_id: order.order_id,
+                };
+                spill.push(key, &bytes)?;
             }
-            let started = Instant::now();
-            let summary = compare::card(&card, &replayed, window, &mut t.buffer);
-            t.card(summary);
-            t.replay += started.elapsed();
             if last_log.elapsed().as_secs() >= 5 {
                 last_log = Instant::now();
                 log::info!(
-                    "audit: {} orders replayed, {} cards, {} findings ({:.0} orders/s)",
+                    "audit: {} orders read, {} replayed ({:.0} orders/s)",
+                    t.orders_paid,
                     t.orders_audited,
-                    t.cards_audited,
-                    t.findings_count,
                     t.orders_audited as f64 / clock.elapsed().as_secs_f64()
                 );
             }
         }
-        drop(cards);
         drop(orders);
-        tx.commit()
-            .db(Side::Source, "closing the read-only snapshot")?;
-        tx2.commit()
-            .db(Side::Source, "closing the read-only snapshot")?;
+        log::info!(
+            "audit: {} (card, order) replayed, {} spilled runs; comparing card by card",
+            t.orders_audited,
+            spill.runs()
+        );
+
+        // Pass 2, card by card in date order, merged with the cards' history: refunds
+        // evaluated with the sales before them, then the card compared.
+        let mut cards = rows::Cards::new(cards_reader, precision);
+        let mut sorted = spill.sorted()?;
+        let window = compare::Window {
+            since: options.since,
+            until: options.until,
+            tolerance: options.tolerance,
+        };
+        let mut pending = next_replayed(&mut sorted)?;
+        let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
+        // The card's sales that spent points, for their refunds (kept per card only).
+        let mut sales: Vec<evaluate::Sale> = Vec::new();
+        while let Some(card) = cards.next_card()? {
+            replayed.clear();
+            sales.clear();
+            let started = Instant::now();
+            // Records of cards the card stream does not have cannot occur (same programs);
+            // skip any below the card defensively.
+            while let Some((key, record)) = pending.take_if(|(k, _)| k.card_id <= card.card_id) {
+                if key.card_id == card.card_id {
+                    match record {
+                        record::Record::Sale(r, sale) => {
+                            sales.extend(sale);
+                            replayed.push((key.order_id, r));
+                        }
+                        record::Record::Refund(order) => {
+                            match evaluate::replay(
+                                &engine,
+                                card.program_id,
+                                tax_included(card.program_id),
+                                &order,
+                                &mut sales,
+                            ) {
+                                Ok(r) => {
+                                    t.as_recorded += u64::from(r.redemption_as_recorded);
+                                    replayed.push((key.order_id, r));
+                                }
+                                Err(reason) => t.not_evaluable(key.order_id, reason),
+                            }
+                        }
+                    }
+                }
+                pending = next_replayed(&mut sorted)?;
+            }
+            let summary = compare::card(&card, &replayed, window, &mut t.buffer);
+            t.card(summary);
+            t.replay += started.elapsed();
+        }
+        drop(cards);
+        for t in [tx, tx2, tx3] {
+            t.commit()
+                .db(Side::Source, "closing the read-only snapshot")?;
+        }
 
         let duration = clock.elapsed().as_secs_f64();
         let alert = t.findings_count > options.threshold;
@@ -309,9 +399,9 @@ impl Etl {
             points_basis_from: map.points_basis_from,
             programs_audited: map.audited,
             programs_not_audited: map.not_audited,
-            orders_paid: orders_paid as u64,
+            orders_paid: t.orders_paid,
             orders_audited: t.orders_audited,
-            orders_without_card: orders_without_card as u64,
+            orders_without_card: t.orders_without_card,
             orders_not_evaluable: t.not_evaluable,
             not_evaluable_examples: t.not_evaluable_examples,
             redemptions_as_recorded: t.as_recorded,
@@ -349,6 +439,19 @@ impl Etl {
             log::info!("{summary}");
         }
         Ok(report)
+    }
+}
+
+/// The spill's next record, decoded.
+fn next_replayed(sorted: &mut spill::Sorted) -> Result<Option<(spill::Key, record::Record)>> {
+    match sorted.next_record()? {
+        None => Ok(None),
+        Some((key, bytes)) => record::Record::decode(bytes)
+            .map(|r| Some((key, r)))
+            .map_err(|reason| EtlError::Io {
+                during: "reading back the audit's replayed orders".into(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, reason),
+            }),
     }
 }
 
@@ -397,6 +500,8 @@ fn check(options: &AuditOptions) -> Result<()> {
 struct Tally {
     max_findings: usize,
     max_cards: usize,
+    orders_paid: u64,
+    orders_without_card: u64,
     orders_audited: u64,
     replay: std::time::Duration,
     not_evaluable: u64,
@@ -419,6 +524,8 @@ impl Tally {
         Tally {
             max_findings: options.max_findings,
             max_cards: options.max_cards,
+            orders_paid: 0,
+            orders_without_card: 0,
             orders_audited: 0,
             replay: std::time::Duration::ZERO,
             not_evaluable: 0,

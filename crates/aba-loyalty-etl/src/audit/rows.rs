@@ -1,13 +1,16 @@
-//! The audit's two ordered binary COPY streams from the source, decoded without a per-row
+//! The audit's ordered binary COPY streams from the source, decoded without a per-row
 //! allocation beyond an order's lines: (1) each audited card then its `loyalty_history` rows,
-//! (2) each (card, paid POS order) with its lines, both in card order (then Odoo's date order).
-use std::collections::HashMap;
+//! in card order; (2) the paid POS orders in id order and (3) their lines in `order_id` order,
+//! merged here into orders (neither needs a sort of the 10M-row line table: the source reads
+//! them by the `order_id` index).
 use std::io::BufRead;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use postgres::types::{FromSql, Type};
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::copy_format::{decode, FormatError, TupleReader};
 use crate::error::{DbContext, EtlError, Result, Side};
@@ -48,9 +51,12 @@ fn flag<R>(input: &TupleReader<R>, i: usize) -> bool {
 fn numeric<R>(input: &TupleReader<R>, i: usize, what: &str) -> Result<Decimal> {
     match input.field(i) {
         None => Ok(Decimal::ZERO),
-        Some(bytes) => {
-            Decimal::from_sql(&Type::NUMERIC, bytes).map_err(|e| malformed(what, e.to_string()))
-        }
+        Some(bytes) => match decode::small_numeric(bytes) {
+            Some(d) => Ok(d),
+            None => {
+                Decimal::from_sql(&Type::NUMERIC, bytes).map_err(|e| malformed(what, e.to_string()))
+            }
+        },
     }
 }
 
@@ -141,7 +147,7 @@ impl<R: BufRead> Cards<R> {
 
 /// Each product's categories: its own and its parents (Odoo's child_of) when the source has
 /// product_category, else its own. Read once (a small table), so lines need no join.
-pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Vec<i64>>> {
+pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Arc<[i64]>>> {
     let has_tree: bool = tx
         .query_one(
             "SELECT to_regclass('public.product_category') IS NOT NULL",
@@ -164,7 +170,7 @@ pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Vec
         .iter()
         .map(|r| {
             let path: Option<String> = r.get(1);
-            let ids = path
+            let ids: Arc<[i64]> = path
                 .unwrap_or_default()
                 .split('/')
                 .filter_map(|c| c.parse().ok())
@@ -179,7 +185,8 @@ pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Vec
 pub struct LineRow {
     pub id: i32,
     pub product_id: i32,
-    pub category_ids: Vec<i64>,
+    /// Shared by every line of the product.
+    pub category_ids: Arc<[i64]>,
     pub qty: Decimal,
     pub price_unit: Decimal,
     pub discount: Decimal,
@@ -196,7 +203,7 @@ pub struct LineRow {
     pub points_cost: Decimal,
 }
 
-/// A paid POS order of a card's partner, with its lines.
+/// A paid POS order (of a card's partner when `card_id` is set), with its lines.
 #[derive(Clone, Debug, Default)]
 pub struct OrderRows {
     pub card_id: i32,
@@ -206,79 +213,121 @@ pub struct OrderRows {
     pub lines: Vec<LineRow>,
 }
 
-/// Stream (2): one row per (card, order, line), in (card, date, order, line) order.
-pub struct Orders<R> {
-    input: TupleReader<R>,
-    categories: HashMap<i32, Vec<i64>>,
-    current: Option<OrderRows>,
-    precision: u32,
-    done: bool,
+/// Each partner's cards of the audited programs: (card, program), in card order.
+pub fn cards_by_partner(
+    tx: &mut postgres::Transaction<'_>,
+    programs: &str,
+) -> Result<HashMap<i32, Vec<(i32, i32)>>> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT partner_id, id, program_id FROM public.loyalty_card
+                 WHERE partner_id IS NOT NULL AND program_id = ANY({programs}) ORDER BY id"
+            ),
+            &[],
+        )
+        .db(Side::Source, "reading the cards' partners")?;
+    let mut by_partner: HashMap<i32, Vec<(i32, i32)>> = HashMap::default();
+    for r in &rows {
+        by_partner
+            .entry(r.get(0))
+            .or_default()
+            .push((r.get(1), r.get(2)));
+    }
+    Ok(by_partner)
 }
 
-impl<R: BufRead> Orders<R> {
-    pub fn new(input: R, precision: u32, categories: HashMap<i32, Vec<i64>>) -> Self {
+/// Streams (2) and (3): the paid orders `(id, partner_id, date_order)` in id order, and the
+/// lines `(order_id, id, product_id, qty, price_unit, discount, refunded_orderline_id,
+/// is_reward_line, reward_id, coupon_id, points_cost, price_subtotal, price_subtotal_incl)` in
+/// `order_id` order, merged.
+pub struct Orders<O, L> {
+    orders: TupleReader<O>,
+    lines: TupleReader<L>,
+    /// The lines stream's current tuple is not consumed yet (it belongs to a later order).
+    line_pending: bool,
+    lines_done: bool,
+    categories: HashMap<i32, Arc<[i64]>>,
+    precision: u32,
+}
+
+impl<O: BufRead, L: BufRead> Orders<O, L> {
+    pub fn new(orders: O, lines: L, precision: u32, categories: HashMap<i32, Arc<[i64]>>) -> Self {
         Orders {
-            input: TupleReader::new(input),
+            orders: TupleReader::new(orders),
+            lines: TupleReader::new(lines),
+            line_pending: false,
+            lines_done: false,
             categories,
-            current: None,
             precision,
-            done: false,
         }
     }
 
-    /// The next order with all its lines.
-    pub fn next_order(&mut self) -> Result<Option<OrderRows>> {
-        while !self.done {
-            if !next(&mut self.input, "POS orders")? {
-                self.done = true;
+    /// The next paid order with its lines (in line id order; none, skipped undecoded, when
+    /// `wanted` says the order is not audited), `card_id` 0; reuses `order`'s allocation.
+    pub fn next_order(
+        &mut self,
+        order: &mut OrderRows,
+        wanted: impl Fn(&OrderRows) -> bool,
+    ) -> Result<bool> {
+        if !next(&mut self.orders, "POS orders")? {
+            return Ok(false);
+        }
+        let i = &self.orders;
+        order.card_id = 0;
+        order.order_id = int(i, 0).ok_or_else(|| malformed("POS orders", "no order id"))?;
+        order.partner_id = int(i, 1);
+        order.date_order =
+            timestamp(i, 2).ok_or_else(|| malformed("POS orders", "no date_order"))?;
+        order.lines.clear();
+        let wanted = wanted(order);
+        while !self.lines_done {
+            if !self.line_pending {
+                if !next(&mut self.lines, "POS order lines")? {
+                    self.lines_done = true;
+                    break;
+                }
+                self.line_pending = true;
+            }
+            let owner =
+                int(&self.lines, 0).ok_or_else(|| malformed("POS order lines", "no order_id"))?;
+            if owner > order.order_id {
                 break;
             }
-            let i = &self.input;
-            let card_id = int(i, 0).ok_or_else(|| malformed("POS orders", "no card id"))?;
-            let order_id = int(i, 1).ok_or_else(|| malformed("POS orders", "no order id"))?;
-            let product_id = int(i, 4).unwrap_or_default();
-            let line = LineRow {
-                id: int(i, 3).unwrap_or_default(),
-                product_id,
-                category_ids: self
-                    .categories
-                    .get(&product_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                qty: numeric(i, 5, "pos_order_line.qty")?,
-                price_unit: numeric(i, 6, "pos_order_line.price_unit")?,
-                discount: numeric(i, 7, "pos_order_line.discount")?,
-                refund: int(i, 8).is_some(),
-                refunded_line_id: int(i, 8),
-                is_reward: flag(i, 9),
-                reward_id: int(i, 10),
-                coupon_id: int(i, 11),
-                points_cost: points(float(i, 12).unwrap_or(0.0), self.precision),
-                price_subtotal: numeric(i, 14, "pos_order_line.price_subtotal")?,
-                price_subtotal_incl: numeric(i, 15, "pos_order_line.price_subtotal_incl")?,
-            };
-            let same = self
-                .current
-                .as_ref()
-                .is_some_and(|o| o.card_id == card_id && o.order_id == order_id);
-            if same {
-                if let Some(order) = self.current.as_mut() {
-                    order.lines.push(line);
-                }
-                continue;
+            self.line_pending = false;
+            if owner == order.order_id && wanted {
+                let line = self.line()?;
+                order.lines.push(line);
             }
-            let order = OrderRows {
-                card_id,
-                order_id,
-                partner_id: int(i, 13),
-                date_order: timestamp(i, 2)
-                    .ok_or_else(|| malformed("POS orders", "no date_order"))?,
-                lines: vec![line],
-            };
-            if let Some(done) = self.current.replace(order) {
-                return Ok(Some(done));
-            }
+            // owner < order: a line of an order outside the window or not paid.
         }
-        Ok(self.current.take())
+        // The index gives an order's lines in physical order; Odoo's order is by id.
+        order.lines.sort_unstable_by_key(|l| l.id);
+        Ok(true)
+    }
+
+    fn line(&self) -> Result<LineRow> {
+        let i = &self.lines;
+        let product_id = int(i, 2).unwrap_or_default();
+        Ok(LineRow {
+            id: int(i, 1).unwrap_or_default(),
+            product_id,
+            category_ids: self
+                .categories
+                .get(&product_id)
+                .cloned()
+                .unwrap_or_default(),
+            qty: numeric(i, 3, "pos_order_line.qty")?,
+            price_unit: numeric(i, 4, "pos_order_line.price_unit")?,
+            discount: numeric(i, 5, "pos_order_line.discount")?,
+            refund: int(i, 6).is_some(),
+            refunded_line_id: int(i, 6),
+            is_reward: flag(i, 7),
+            reward_id: int(i, 8),
+            coupon_id: int(i, 9),
+            points_cost: points(float(i, 10).unwrap_or(0.0), self.precision),
+            price_subtotal: numeric(i, 11, "pos_order_line.price_subtotal")?,
+            price_subtotal_incl: numeric(i, 12, "pos_order_line.price_subtotal_incl")?,
+        })
     }
 }
