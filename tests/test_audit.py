@@ -4,11 +4,13 @@ with injected errors of every kind, replayed through the engine."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -214,6 +216,81 @@ def test_a_refund_gives_back_the_points_its_sale_spent(audited):
     assert refunds and all(issued == 10 and used > issued for _, _, issued, used in refunds)
     flagged = {f["card_id"] for f in report["findings"]} | {c["card_id"] for c in report["cards"]}
     assert not flagged & {card for card, _, _, _ in refunds}
+
+
+ADDON_DDL = Path(__file__).resolve().parent.parent / "crates" / "aba-loyalty-testing" / "sql" / "addon_schema.sql"
+
+
+def _addon_membership_ddl():
+    """The addon's tier table and pos_order snapshot columns, as Odoo created them (the addon's
+    DDL the generators use), to add to a generated source without the addon."""
+    ddl = ADDON_DDL.read_text()
+    tier = re.search(r"CREATE TABLE public\.aba_loyalty_tier \(.*?\);", ddl, re.S)[0]
+    columns = re.findall(r"ADD COLUMN (aba_membership_\w+ [\w ]+?)[,;]", ddl)
+    assert tier and len(columns) == 3
+    return [tier, "ALTER TABLE public.pos_order " + ", ".join("ADD COLUMN " + c for c in columns)]
+
+
+def test_membership_snapshots_multiply_the_points_as_the_addon_did(audited):
+    """Where the addon is installed, an order's membership snapshot (its tier's multiplier) is
+    replayed: a gold (1.5x) customer's orders whose history Odoo recorded at 1x are found
+    under-credited by half; once history says 1.5x too, the card agrees."""
+    source, target, generated, _ = audited
+    injected_cards = {card for _, card, _ in _keys(generated["injected"])}
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        for statement in _addon_membership_ddl():
+            cur.execute(statement)
+        cur.execute("""INSERT INTO aba_loyalty_tier (id, code, rank, multiplier, min_spend, active)
+                       VALUES (1, 'basic', 0, 1, 0, true), (2, 'gold', 2, 1.5, 5000000, true)""")
+        cur.execute("""SELECT c.id, c.partner_id FROM loyalty_card c
+                       WHERE c.code LIKE 'ABA-%%' AND c.program_id = 1 AND c.partner_id %% 5 <> 0
+                         AND c.id <> ALL(%s)
+                         AND (SELECT count(*) FROM loyalty_history h WHERE h.card_id = c.id AND h.issued > 0) >= 3
+                       ORDER BY c.id LIMIT 1""", (sorted(injected_cards),))
+        card, partner = cur.fetchone()
+        cur.execute("""UPDATE pos_order SET aba_membership_tier = 'gold',
+                              aba_membership_evaluated_at = date_order - interval '1 day',
+                              aba_membership_valid_until = date_order + interval '1 day'
+                       WHERE partner_id = %s AND state IN ('paid', 'done', 'invoiced') RETURNING id""", (partner,))
+        gold_orders = {order for (order,) in cur.fetchall()}
+        cur.execute("SELECT order_id, issued FROM loyalty_history WHERE card_id = %s AND issued > 0", (card,))
+        issued = {order: Decimal(str(points)) for order, points in cur.fetchall()}
+    try:
+        report = etl.audit(source, target, max_findings=100_000)
+        assert report["orders_with_membership"] == len(gold_orders) * sum(
+            1 for c in _cards_of_partner(source, partner) if c in {p["id"] for p in report["programs_audited"]})
+        mine = {f["order_id"]: f for f in report["findings"] if f["card_id"] == card}
+        assert set(mine) == set(issued) and set(issued) <= gold_orders
+        for order, finding in mine.items():
+            assert finding["kind"] == "points_too_few"
+            assert Decimal(finding["odoo"]) == issued[order]
+            assert abs(Decimal(finding["engine"]) - issued[order] * Decimal("1.5")) <= Decimal("0.01")
+        # History as the addon records it: the engine's points (the replay's own figure).
+        with psycopg2.connect(source) as conn, conn.cursor() as cur:
+            for order, finding in mine.items():
+                cur.execute("UPDATE loyalty_history SET issued = %s WHERE card_id = %s AND order_id = %s",
+                            (finding["engine"], card, order))
+            cur.execute("UPDATE loyalty_card SET points = points + %s WHERE id = %s",
+                        (sum(Decimal(f["engine"]) - Decimal(f["odoo"]) for f in mine.values()), card))
+        agreed = etl.audit(source, target, max_findings=100_000)
+        assert not [f for f in agreed["findings"] if f["card_id"] == card]
+        assert _keys(agreed["findings"]) == _keys(generated["injected"])
+    finally:
+        with psycopg2.connect(source) as conn, conn.cursor() as cur:
+            for order, points in issued.items():
+                cur.execute("UPDATE loyalty_history SET issued = %s WHERE card_id = %s AND order_id = %s",
+                            (points, card, order))
+            cur.execute("""UPDATE loyalty_card c SET points = (SELECT sum(issued - used) FROM loyalty_history h
+                                                            WHERE h.card_id = c.id) WHERE id = %s""", (card,))
+            cur.execute("""ALTER TABLE pos_order DROP COLUMN aba_membership_tier,
+                           DROP COLUMN aba_membership_evaluated_at, DROP COLUMN aba_membership_valid_until""")
+            cur.execute("DROP TABLE aba_loyalty_tier")
+
+
+def _cards_of_partner(source, partner):
+    with psycopg2.connect(source) as conn, conn.cursor() as cur:
+        cur.execute("SELECT program_id FROM loyalty_card WHERE partner_id = %s", (partner,))
+        return [program for (program,) in cur.fetchall()]
 
 
 def test_report_is_stored_in_the_target(audited):

@@ -4,7 +4,7 @@
 //! spent, and what Odoo's reward lines discounted.
 use std::collections::BTreeMap;
 
-use aba_loyalty_calc::order::{Card, Line, RedeemItem};
+use aba_loyalty_calc::order::{Card, Line, MembershipSnapshot, RedeemItem};
 use aba_loyalty_calc::original::{Original, OriginalLine, OriginalRedemption};
 use aba_loyalty_calc::{Engine, Evaluation, LineId, Order};
 use rust_decimal::Decimal;
@@ -216,7 +216,12 @@ pub fn replay(
             program_id: i64::from(program_id),
             points: requested,
         }),
-        membership: None,
+        membership: order.membership.as_ref().map(|m| MembershipSnapshot {
+            partner_id: order.partner_id.map(i64::from),
+            tier: Some(m.tier.clone()),
+            evaluated_at: m.evaluated_at,
+            valid_until: m.valid_until,
+        }),
         lines,
         redeem,
         refund_of: refund.then(|| "refund".to_string()),

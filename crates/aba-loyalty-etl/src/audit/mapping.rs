@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use aba_loyalty_calc::config::{
     Applicability, Currency, PointsBasis, ProductFilter, Program, ProgramKind, Reward, RewardMode,
-    Rule, RuleMode,
+    Rule, RuleMode, Tier,
 };
 use aba_loyalty_calc::Config;
 use chrono::NaiveDate;
@@ -59,7 +59,49 @@ fn dec(value: f64) -> Decimal {
 }
 
 /// Whether the source has `table.column` (the addon's program fields are optional).
-fn has_column(tx: &mut Transaction<'_>, table: &str, column: &str) -> Result<bool> {
+/// The addon's active membership tiers and snapshot validity, as the addon's config gives them
+/// to the engine (`aba.loyalty.engine._build_config`); none without the addon.
+fn membership_tiers(tx: &mut Transaction<'_>) -> Result<(Vec<Tier>, i64)> {
+    if !has_column(tx, "aba_loyalty_tier", "multiplier")? {
+        return Ok((Vec::new(), 30));
+    }
+    // Odoo's floats through their shortest text, as the addon's float_decimal reads them.
+    let tiers = tx
+        .query(
+            "SELECT code, coalesce(rank, 0), coalesce(multiplier, 0)::float8, coalesce(min_spend, 0)::float8
+             FROM public.aba_loyalty_tier WHERE coalesce(active, false) ORDER BY id",
+            &[],
+        )
+        .db(Side::Source, "reading the membership tiers")?
+        .iter()
+        .map(|r| Tier {
+            code: r.get(0),
+            rank: i64::from(r.get::<_, i32>(1)),
+            multiplier: shortest(r.get(2)),
+            min_spend: shortest(r.get(3)),
+        })
+        .collect();
+    let validity: Option<String> = if has_column(tx, "ir_config_parameter", "value")? {
+        tx.query_opt(
+            "SELECT value FROM public.ir_config_parameter WHERE key = 'asd_aba_loyalty.membership_validity_days'",
+            &[],
+        )
+        .db(Side::Source, "reading the membership validity")?
+        .map(|r| r.get(0))
+    } else {
+        None
+    };
+    let days = validity
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map_or(30, |d| d.max(1));
+    Ok((tiers, days))
+}
+
+fn shortest(value: f64) -> Decimal {
+    value.to_string().parse().unwrap_or_default()
+}
+
+pub(super) fn has_column(tx: &mut Transaction<'_>, table: &str, column: &str) -> Result<bool> {
     Ok(tx
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns
@@ -154,6 +196,7 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
         )
         .db(Side::Source, "reading the loyalty rewards")?;
 
+    let (tiers, validity_days) = membership_tiers(tx)?;
     let mut mapping = Mapping {
         config: Config {
             currency: Currency {
@@ -164,8 +207,8 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
                     .unwrap_or(Decimal::new(1, 2)),
             },
             points_precision: POINTS_PRECISION,
-            tiers: Vec::new(),
-            validity_days: 30,
+            tiers,
+            validity_days,
             programs: Vec::new(),
             visiting_order: Vec::new(),
         },

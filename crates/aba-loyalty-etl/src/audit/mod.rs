@@ -82,6 +82,9 @@ pub struct AuditReport {
     pub orders_audited: u64,
     /// Paid orders in the window whose partner has no card of an audited program.
     pub orders_without_card: u64,
+    /// (card, order) pairs replayed with the addon's membership snapshot (its tier's
+    /// multiplier): the order's own, a refund's its sale's.
+    pub orders_with_membership: u64,
     /// Orders the engine refused (count and the first reasons): not guessed, not compared.
     pub orders_not_evaluable: u64,
     pub not_evaluable_examples: Vec<String>,
@@ -202,6 +205,20 @@ impl Etl {
         let categories = rows::categories(&mut tx)?;
         let partners = rows::cards_by_partner(&mut tx, &programs)?;
         let engine = Engine::from_config(map.config.clone());
+        // An order without a membership snapshot (before the addon, or a customer without
+        // membership) earned at 1x: replayed without tiers, where the engine would otherwise
+        // hold it as pending_membership until a snapshot comes.
+        let engine_plain = Engine::from_config(aba_loyalty_calc::Config {
+            tiers: Vec::new(),
+            ..map.config.clone()
+        });
+        let engine_for = |order: &rows::OrderRows| {
+            if order.membership.is_some() {
+                &engine
+            } else {
+                &engine_plain
+            }
+        };
         log::info!(
             "audit: {} programs audited, {} not audited, {} card holders",
             map.audited.len(),
@@ -245,9 +262,14 @@ impl Etl {
             t.batch_execute("SET LOCAL enable_sort = off")
                 .db(Side::Source, "configuring the audit")?;
         }
+        let membership = if mapping::has_column(&mut tx2, "pos_order", "aba_membership_tier")? {
+            "o.aba_membership_tier::text, o.aba_membership_evaluated_at, o.aba_membership_valid_until"
+        } else {
+            "NULL::text, NULL::timestamp, NULL::timestamp"
+        };
         let orders_reader = tx2
             .copy_out(&format!(
-                "COPY (SELECT o.id, o.partner_id, o.date_order FROM public.pos_order o
+                "COPY (SELECT o.id, o.partner_id, o.date_order, {membership} FROM public.pos_order o
                        WHERE {window} ORDER BY o.id) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the POS orders")?;
@@ -283,12 +305,14 @@ impl Etl {
             for &(card_id, program_id) in cards {
                 order.card_id = card_id;
                 t.orders_audited += 1;
-                let record = if evaluate::is_refund(&order) {
+                let refund = evaluate::is_refund(&order);
+                t.orders_with_membership += u64::from(order.membership.is_some() && !refund);
+                let record = if refund {
                     record::Record::Refund(order.clone())
                 } else {
                     let started = Instant::now();
                     let verdict = evaluate::replay(
-                        &engine,
+                        engine_for(&order),
                         program_id,
                         tax_included(program_id),
                         &order,
@@ -298,7 +322,14 @@ impl Etl {
                     match verdict {
                         Ok(r) => {
                             t.as_recorded += u64::from(r.redemption_as_recorded);
-                            record::Record::Sale(r, sale_of.pop())
+                            record::Record::Sale {
+                                replayed: r,
+                                spent: sale_of.pop(),
+                                membership: order
+                                    .membership
+                                    .clone()
+                                    .map(|m| (m, order.lines.iter().map(|l| l.id).collect())),
+                            }
                         }
                         Err(reason) => {
                             t.not_evaluable(order.order_id, reason);
@@ -344,22 +375,41 @@ impl Etl {
         let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
         // The card's sales that spent points, for their refunds (kept per card only).
         let mut sales: Vec<evaluate::Sale> = Vec::new();
+        // The card's sales with a membership snapshot, with their line ids, for their refunds.
+        let mut snapshots: Vec<(rows::Membership, Vec<i32>)> = Vec::new();
         while let Some(card) = cards.next_card()? {
             replayed.clear();
             sales.clear();
+            snapshots.clear();
             let started = Instant::now();
             // Records of cards the card stream does not have cannot occur (same programs);
             // skip any below the card defensively.
             while let Some((key, record)) = pending.take_if(|(k, _)| k.card_id <= card.card_id) {
                 if key.card_id == card.card_id {
                     match record {
-                        record::Record::Sale(r, sale) => {
-                            sales.extend(sale);
+                        record::Record::Sale {
+                            replayed: r,
+                            spent,
+                            membership,
+                        } => {
+                            sales.extend(spent);
+                            snapshots.extend(membership);
                             replayed.push((key.order_id, r));
                         }
-                        record::Record::Refund(order) => {
+                        record::Record::Refund(mut order) => {
+                            // As the addon: with its sale's snapshot (its own when the sale is
+                            // not among the card's replayed orders, e.g. before `since`).
+                            if let Some((m, _)) = snapshots.iter().find(|(_, ids)| {
+                                order
+                                    .lines
+                                    .iter()
+                                    .any(|l| l.refunded_line_id.is_some_and(|r| ids.contains(&r)))
+                            }) {
+                                order.membership = Some(m.clone());
+                            }
+                            t.orders_with_membership += u64::from(order.membership.is_some());
                             match evaluate::replay(
-                                &engine,
+                                engine_for(&order),
                                 card.program_id,
                                 tax_included(card.program_id),
                                 &order,
@@ -402,6 +452,7 @@ impl Etl {
             orders_paid: t.orders_paid,
             orders_audited: t.orders_audited,
             orders_without_card: t.orders_without_card,
+            orders_with_membership: t.orders_with_membership,
             orders_not_evaluable: t.not_evaluable,
             not_evaluable_examples: t.not_evaluable_examples,
             redemptions_as_recorded: t.as_recorded,
@@ -502,6 +553,7 @@ struct Tally {
     max_cards: usize,
     orders_paid: u64,
     orders_without_card: u64,
+    orders_with_membership: u64,
     orders_audited: u64,
     replay: std::time::Duration,
     not_evaluable: u64,
@@ -526,6 +578,7 @@ impl Tally {
             max_cards: options.max_cards,
             orders_paid: 0,
             orders_without_card: 0,
+            orders_with_membership: 0,
             orders_audited: 0,
             replay: std::time::Duration::ZERO,
             not_evaluable: 0,

@@ -1,16 +1,23 @@
 //! What the first pass leaves for the second about one (card, order), as bytes for the spill:
-//! a sale already evaluated (its verdict, and what its refunds will need when it spent
-//! points), or a refund still to evaluate (its lines: it needs the card's earlier sales).
+//! a sale already evaluated (its verdict, and what its refunds will need: the points it spent,
+//! its membership snapshot and the lines it covers), or a refund still to evaluate (its lines:
+//! it needs the card's earlier sales).
 use chrono::{DateTime, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use aba_loyalty_calc::original::OriginalRedemption;
 
 use super::evaluate::{Replayed, Sale};
-use super::rows::{LineRow, OrderRows};
+use super::rows::{LineRow, Membership, OrderRows};
 
 pub enum Record {
-    Sale(Replayed, Option<Sale>),
+    Sale {
+        replayed: Replayed,
+        /// When it spent points: what its refunds give back.
+        spent: Option<Sale>,
+        /// Its snapshot and line ids, when it has one: its refunds are replayed with it.
+        membership: Option<(Membership, Vec<i32>)>,
+    },
     Refund(OrderRows),
 }
 
@@ -46,6 +53,15 @@ impl Writer<'_> {
     }
     fn dec(&mut self, v: Decimal) {
         self.0.extend_from_slice(&v.serialize());
+    }
+    fn membership(&mut self, m: Option<&Membership>) {
+        self.bool(m.is_some());
+        if let Some(m) = m {
+            self.len(m.tier.len());
+            self.0.extend_from_slice(m.tier.as_bytes());
+            self.i64(micros(&m.evaluated_at));
+            self.i64(micros(&m.valid_until));
+        }
     }
 }
 
@@ -86,6 +102,27 @@ impl Reader<'_> {
     fn dec(&mut self) -> Decoded<Decimal> {
         Ok(Decimal::deserialize(self.take()?))
     }
+    fn date(&mut self) -> Decoded<NaiveDateTime> {
+        DateTime::from_timestamp_micros(self.i64()?)
+            .map(|d| d.naive_utc())
+            .ok_or("date out of range")
+    }
+    fn membership(&mut self) -> Decoded<Option<Membership>> {
+        if !self.bool()? {
+            return Ok(None);
+        }
+        let n = self.len()?;
+        let (tier, rest) = self.0.split_at_checked(n).ok_or("truncated record")?;
+        let tier = std::str::from_utf8(tier)
+            .map_err(|_| "tier not UTF-8")?
+            .to_string();
+        self.0 = rest;
+        Ok(Some(Membership {
+            tier,
+            evaluated_at: self.date()?,
+            valid_until: self.date()?,
+        }))
+    }
 }
 
 impl Record {
@@ -93,7 +130,11 @@ impl Record {
         out.clear();
         let mut w = Writer(out);
         match self {
-            Record::Sale(r, sale) => {
+            Record::Sale {
+                replayed: r,
+                spent: sale,
+                membership,
+            } => {
                 w.u8(SALE);
                 w.bool(r.refund);
                 w.dec(r.earned);
@@ -123,6 +164,13 @@ impl Record {
                     }
                     w.dec(s.returned);
                 }
+                w.membership(membership.as_ref().map(|m| &m.0));
+                if let Some((_, ids)) = membership {
+                    w.len(ids.len());
+                    for id in ids {
+                        w.i32(*id);
+                    }
+                }
             }
             Record::Refund(o) => {
                 w.u8(REFUND);
@@ -130,6 +178,7 @@ impl Record {
                 w.i32(o.order_id);
                 w.opt(o.partner_id);
                 w.i64(micros(&o.date_order));
+                w.membership(o.membership.as_ref());
                 w.len(o.lines.len());
                 for l in &o.lines {
                     w.i32(l.id);
@@ -197,15 +246,29 @@ impl Record {
                 } else {
                     None
                 };
-                Record::Sale(replayed, sale)
+                let membership = match r.membership()? {
+                    Some(m) => {
+                        let n = r.len()?;
+                        let mut ids = Vec::with_capacity(n.min(4096));
+                        for _ in 0..n {
+                            ids.push(r.i32()?);
+                        }
+                        Some((m, ids))
+                    }
+                    None => None,
+                };
+                Record::Sale {
+                    replayed,
+                    spent: sale,
+                    membership,
+                }
             }
             REFUND => {
                 let card_id = r.i32()?;
                 let order_id = r.i32()?;
                 let partner_id = r.opt()?;
-                let date_order = DateTime::from_timestamp_micros(r.i64()?)
-                    .ok_or("date out of range")?
-                    .naive_utc();
+                let date_order = r.date()?;
+                let membership = r.membership()?;
                 let n = r.len()?;
                 let mut lines = Vec::with_capacity(n.min(4096));
                 for _ in 0..n {
@@ -238,6 +301,7 @@ impl Record {
                     order_id,
                     partner_id,
                     date_order,
+                    membership,
                     lines,
                 })
             }
@@ -261,13 +325,17 @@ mod tests {
 
     #[test]
     fn a_refund_round_trips() {
+        let at = |us| DateTime::from_timestamp_micros(us).unwrap().naive_utc();
         let order = OrderRows {
             card_id: 3,
             order_id: 77,
             partner_id: Some(5),
-            date_order: DateTime::from_timestamp_micros(1_700_000_000_123_456)
-                .unwrap()
-                .naive_utc(),
+            date_order: at(1_700_000_000_123_456),
+            membership: Some(Membership {
+                tier: "gold".into(),
+                evaluated_at: at(1_690_000_000_000_000),
+                valid_until: at(1_710_000_000_000_000),
+            }),
             lines: vec![LineRow {
                 id: 9,
                 product_id: 4,
@@ -291,6 +359,7 @@ mod tests {
             Ok(Record::Refund(back)) => {
                 assert_eq!(back.lines, order.lines);
                 assert_eq!(back.date_order, order.date_order);
+                assert_eq!(back.membership, order.membership);
                 assert_eq!(
                     (back.card_id, back.order_id, back.partner_id),
                     (3, 77, Some(5))
@@ -325,14 +394,31 @@ mod tests {
             }],
             returned: d("1.5"),
         };
+        let membership = Membership {
+            tier: "silver".into(),
+            evaluated_at: DateTime::from_timestamp_micros(0).unwrap().naive_utc(),
+            valid_until: DateTime::from_timestamp_micros(86_400_000_000)
+                .unwrap()
+                .naive_utc(),
+        };
         let mut bytes = Vec::new();
-        Record::Sale(replayed.clone(), Some(sale.clone())).encode(&mut bytes);
+        Record::Sale {
+            replayed: replayed.clone(),
+            spent: Some(sale.clone()),
+            membership: Some((membership.clone(), vec![1, 2])),
+        }
+        .encode(&mut bytes);
         match Record::decode(&bytes) {
-            Ok(Record::Sale(r, Some(s))) => {
+            Ok(Record::Sale {
+                replayed: r,
+                spent: Some(s),
+                membership: Some((m, ids)),
+            }) => {
                 assert_eq!(r, replayed);
                 assert_eq!(s.lines, sale.lines);
                 assert_eq!(s.redemptions, sale.redemptions);
                 assert_eq!(s.returned, sale.returned);
+                assert_eq!((m, ids), (membership, vec![1, 2]));
             }
             _ => panic!("not a sale"),
         }

@@ -203,6 +203,14 @@ pub struct LineRow {
     pub points_cost: Decimal,
 }
 
+/// The addon's membership snapshot of an order (`aba_membership_*` of `pos_order`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Membership {
+    pub tier: String,
+    pub evaluated_at: NaiveDateTime,
+    pub valid_until: NaiveDateTime,
+}
+
 /// A paid POS order (of a card's partner when `card_id` is set), with its lines.
 #[derive(Clone, Debug, Default)]
 pub struct OrderRows {
@@ -210,6 +218,8 @@ pub struct OrderRows {
     pub order_id: i32,
     pub partner_id: Option<i32>,
     pub date_order: NaiveDateTime,
+    /// Its membership snapshot (the addon's; a refund is replayed with its sale's).
+    pub membership: Option<Membership>,
     pub lines: Vec<LineRow>,
 }
 
@@ -237,7 +247,8 @@ pub fn cards_by_partner(
     Ok(by_partner)
 }
 
-/// Streams (2) and (3): the paid orders `(id, partner_id, date_order)` in id order, and the
+/// Streams (2) and (3): the paid orders `(id, partner_id, date_order, membership tier,
+/// evaluated_at, valid_until)` in id order, and the
 /// lines `(order_id, id, product_id, qty, price_unit, discount, refunded_orderline_id,
 /// is_reward_line, reward_id, coupon_id, points_cost, price_subtotal, price_subtotal_incl)` in
 /// `order_id` order, merged.
@@ -279,6 +290,20 @@ impl<O: BufRead, L: BufRead> Orders<O, L> {
         order.partner_id = int(i, 1);
         order.date_order =
             timestamp(i, 2).ok_or_else(|| malformed("POS orders", "no date_order"))?;
+        order.membership = match (
+            i.field(3).and_then(decode::text),
+            timestamp(i, 4),
+            timestamp(i, 5),
+        ) {
+            (Some(tier), Some(evaluated_at), Some(valid_until)) if !tier.is_empty() => {
+                Some(Membership {
+                    tier: tier.to_string(),
+                    evaluated_at,
+                    valid_until,
+                })
+            }
+            _ => None,
+        };
         order.lines.clear();
         let wanted = wanted(order);
         while !self.lines_done {
