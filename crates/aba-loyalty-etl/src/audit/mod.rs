@@ -376,7 +376,7 @@ impl Etl {
         // The card's sales that spent points, for their refunds (kept per card only).
         let mut sales: Vec<evaluate::Sale> = Vec::new();
         // The card's sales with a membership snapshot, with their line ids, for their refunds.
-        let mut snapshots: Vec<(rows::Membership, Vec<i32>)> = Vec::new();
+        let mut snapshots: Vec<(rows::Membership, Vec<i32>, i64)> = Vec::new();
         while let Some(card) = cards.next_card()? {
             replayed.clear();
             sales.clear();
@@ -393,19 +393,24 @@ impl Etl {
                             membership,
                         } => {
                             sales.extend(spent);
-                            snapshots.extend(membership);
+                            snapshots.extend(membership.map(|(m, ids)| (m, ids, key.date_us)));
                             replayed.push((key.order_id, r));
                         }
                         record::Record::Refund(mut order) => {
-                            // As the addon: with its sale's snapshot (its own when the sale is
-                            // not among the card's replayed orders, e.g. before `since`).
-                            if let Some((m, _)) = snapshots.iter().find(|(_, ids)| {
+                            // As the addon: with its sale's snapshot, on the sale's date (the
+                            // snapshot is valid then); its own when the sale is not among the
+                            // card's replayed orders (e.g. before `since`).
+                            if let Some((m, _, sold_us)) = snapshots.iter().find(|(_, ids, _)| {
                                 order
                                     .lines
                                     .iter()
                                     .any(|l| l.refunded_line_id.is_some_and(|r| ids.contains(&r)))
                             }) {
                                 order.membership = Some(m.clone());
+                                if let Some(at) = chrono::DateTime::from_timestamp_micros(*sold_us)
+                                {
+                                    order.date_order = at.naive_utc();
+                                }
                             }
                             t.orders_with_membership += u64::from(order.membership.is_some());
                             match evaluate::replay(
