@@ -67,6 +67,43 @@ impl<R: BufRead> TupleReader<R> {
         Ok(i32::from_be_bytes(b))
     }
 
+    /// The whole tuple at the head of the buffer, when it is there (PostgreSQL sends one
+    /// CopyData message per row, so it nearly always is): one copy, no per-field reads.
+    /// `None`: not all there, nothing consumed; the caller reads it field by field.
+    fn buffered_tuple(&mut self) -> Result<Option<bool>, FormatError> {
+        let buf = self.input.fill_buf()?;
+        let Some(count) = buf.get(..2).map(|b| i16::from_be_bytes([b[0], b[1]])) else {
+            return Ok(None);
+        };
+        if count < 0 {
+            return Ok(None); // the trailer, or malformed: the slow path says which
+        }
+        let mut at = 2;
+        self.fields.clear();
+        for _ in 0..count {
+            let Some(len) = buf
+                .get(at..at + 4)
+                .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            else {
+                return Ok(None);
+            };
+            at += 4;
+            if len == -1 {
+                self.fields.push(None);
+                continue;
+            }
+            if len < 0 || buf.len() < at + len as usize {
+                return Ok(None);
+            }
+            self.fields.push(Some((at, at + len as usize)));
+            at += len as usize;
+        }
+        self.data.clear();
+        self.data.extend_from_slice(&buf[..at]);
+        self.input.consume(at);
+        Ok(Some(true))
+    }
+
     /// Advance to the next tuple; `false` at the end of the stream (and after it).
     pub fn next_tuple(&mut self) -> Result<bool, FormatError> {
         if self.finished {
@@ -74,6 +111,9 @@ impl<R: BufRead> TupleReader<R> {
         }
         if !self.started {
             self.read_header()?;
+        }
+        if let Some(found) = self.buffered_tuple()? {
+            return Ok(found);
         }
         let mut b = [0u8; 2];
         self.input.read_exact(&mut b)?;
@@ -293,6 +333,29 @@ mod tests {
         assert!(r.field(2).is_some());
         assert!(!r.next_tuple().expect("trailer"));
         assert!(!r.next_tuple().expect("still the end"));
+    }
+
+    #[test]
+    fn tuples_split_across_buffers_read_as_whole_ones() {
+        let mut w = TupleWriter::new(Vec::new()).expect("vec");
+        for i in 0..5i32 {
+            w.begin(3).expect("vec");
+            w.raw(Some(&i.to_be_bytes())).expect("vec");
+            w.raw(None).expect("vec");
+            w.raw(Some(&[b'x'; 9][..i as usize])).expect("vec");
+        }
+        let bytes = w.finish().expect("vec");
+        // Buffers of 1 to 40 bytes: tuples cut anywhere take the field-by-field path.
+        for capacity in [1, 3, 7, 40, 4096] {
+            let mut r = TupleReader::new(std::io::BufReader::with_capacity(capacity, &bytes[..]));
+            for i in 0..5i32 {
+                assert!(r.next_tuple().expect("tuple"), "capacity {capacity}");
+                assert_eq!(r.field(0).and_then(decode::i32), Some(i));
+                assert_eq!(r.field(1), None);
+                assert_eq!(r.field(2), Some(&[b'x'; 9][..i as usize]));
+            }
+            assert!(!r.next_tuple().expect("trailer"));
+        }
     }
 
     #[test]
