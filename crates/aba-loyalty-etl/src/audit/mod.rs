@@ -109,6 +109,17 @@ pub struct AuditReport {
     pub alert: bool,
 }
 
+/// Orders handed from the reading thread to the replay at a time, and batches read ahead.
+const BATCH: usize = 256;
+const READ_AHEAD: usize = 4;
+
+/// Orders read for the replay; `orders[..used]` are this batch's (the rest: buffers kept).
+#[derive(Default)]
+struct Batch {
+    orders: Vec<rows::OrderRows>,
+    used: usize,
+}
+
 /// Bytes of replayed orders held in memory before the spill writes a sorted run (a record is
 /// about 100 bytes: some 150,000 orders).
 const SPILL_BUDGET: usize = 16 << 20;
@@ -289,73 +300,110 @@ impl Etl {
             |program_id: i32| map.tax_included.get(&program_id).copied().unwrap_or(true);
 
         // Pass 1, in order id order: each (card, order) evaluated, but for refunds (they need
-        // the card's earlier sales), and left in the spill.
+        // the card's earlier sales), and left in the spill. The two COPY streams are read and
+        // decoded on a second thread (the client's per-row work is a third of the reading),
+        // handing batches of orders over; their buffers come back to be refilled.
         let mut spill = spill::Spill::new(SPILL_BUDGET);
-        let mut order = rows::OrderRows::default();
-        let mut bytes = Vec::new();
-        let mut sale_of = Vec::new();
-        let mut last_log = Instant::now();
         let audited = |o: &rows::OrderRows| o.partner_id.is_some_and(|p| partners.contains_key(&p));
-        while orders.next_order(&mut order, audited)? {
-            t.orders_paid += 1;
-            let Some(cards) = order.partner_id.and_then(|p| partners.get(&p)) else {
-                t.orders_without_card += 1;
-                continue;
-            };
-            for &(card_id, program_id) in cards {
-                order.card_id = card_id;
-                t.orders_audited += 1;
-                let refund = evaluate::is_refund(&order);
-                t.orders_with_membership += u64::from(order.membership.is_some() && !refund);
-                let record = if refund {
-                    record::Record::Refund(order.clone())
-                } else {
-                    let started = Instant::now();
-                    let verdict = evaluate::replay(
-                        engine_for(&order),
-                        program_id,
-                        tax_included(program_id),
-                        &order,
-                        &mut sale_of,
-                    );
-                    t.replay += started.elapsed();
-                    match verdict {
-                        Ok(r) => {
-                            t.as_recorded += u64::from(r.redemption_as_recorded);
-                            record::Record::Sale {
-                                replayed: r,
-                                spent: sale_of.pop(),
-                                membership: order
-                                    .membership
-                                    .clone()
-                                    .map(|m| (m, order.lines.iter().map(|l| l.id).collect())),
+        let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(READ_AHEAD);
+        let (empty, empty_rx) = std::sync::mpsc::channel::<Batch>();
+        let pass1 = std::thread::scope(|scope| -> Result<()> {
+            scope.spawn(move || {
+                let mut done = false;
+                while !done {
+                    let mut batch = empty_rx.try_recv().unwrap_or_default();
+                    batch.used = 0;
+                    while batch.used < BATCH {
+                        if batch.orders.len() == batch.used {
+                            batch.orders.push(rows::OrderRows::default());
+                        }
+                        match orders.next_order(&mut batch.orders[batch.used], audited) {
+                            Ok(true) => batch.used += 1,
+                            Ok(false) => {
+                                done = true;
+                                break;
+                            }
+                            Err(e) => {
+                                let _ = full.send(Err(e));
+                                return;
                             }
                         }
-                        Err(reason) => {
-                            t.not_evaluable(order.order_id, reason);
-                            continue;
-                        }
                     }
-                };
-                record.encode(&mut bytes);
-                let key = spill::Key {
-                    card_id,
-                    date_us: record::micros(&order.date_order),
-                    order_id: order.order_id,
-                };
-                spill.push(key, &bytes)?;
+                    // The receiver gone (the replay failed): stop reading.
+                    if full.send(Ok(batch)).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut bytes = Vec::new();
+            let mut sale_of = Vec::new();
+            let mut last_log = Instant::now();
+            for batch in full_rx {
+                let mut batch = batch?;
+                for order in &mut batch.orders[..batch.used] {
+                    t.orders_paid += 1;
+                    let Some(cards) = order.partner_id.and_then(|p| partners.get(&p)) else {
+                        t.orders_without_card += 1;
+                        continue;
+                    };
+                    for &(card_id, program_id) in cards {
+                        order.card_id = card_id;
+                        t.orders_audited += 1;
+                        let refund = evaluate::is_refund(order);
+                        t.orders_with_membership +=
+                            u64::from(order.membership.is_some() && !refund);
+                        let record = if refund {
+                            record::Record::Refund(order.clone())
+                        } else {
+                            let started = Instant::now();
+                            let verdict = evaluate::replay(
+                                engine_for(order),
+                                program_id,
+                                tax_included(program_id),
+                                order,
+                                &mut sale_of,
+                            );
+                            t.replay += started.elapsed();
+                            match verdict {
+                                Ok(r) => {
+                                    t.as_recorded += u64::from(r.redemption_as_recorded);
+                                    record::Record::Sale {
+                                        replayed: r,
+                                        spent: sale_of.pop(),
+                                        membership: order.membership.clone().map(|m| {
+                                            (m, order.lines.iter().map(|l| l.id).collect())
+                                        }),
+                                    }
+                                }
+                                Err(reason) => {
+                                    t.not_evaluable(order.order_id, reason);
+                                    continue;
+                                }
+                            }
+                        };
+                        record.encode(&mut bytes);
+                        let key = spill::Key {
+                            card_id,
+                            date_us: record::micros(&order.date_order),
+                            order_id: order.order_id,
+                        };
+                        spill.push(key, &bytes)?;
+                    }
+                }
+                let _ = empty.send(batch);
+                if last_log.elapsed().as_secs() >= 5 {
+                    last_log = Instant::now();
+                    log::info!(
+                        "audit: {} orders read, {} replayed ({:.0} orders/s)",
+                        t.orders_paid,
+                        t.orders_audited,
+                        t.orders_audited as f64 / clock.elapsed().as_secs_f64()
+                    );
+                }
             }
-            if last_log.elapsed().as_secs() >= 5 {
-                last_log = Instant::now();
-                log::info!(
-                    "audit: {} orders read, {} replayed ({:.0} orders/s)",
-                    t.orders_paid,
-                    t.orders_audited,
-                    t.orders_audited as f64 / clock.elapsed().as_secs_f64()
-                );
-            }
-        }
-        drop(orders);
+            Ok(())
+        });
+        pass1?;
         log::info!(
             "audit: {} (card, order) replayed, {} spilled runs; comparing card by card",
             t.orders_audited,
