@@ -162,32 +162,17 @@ impl Etl {
         if !missing.is_empty() {
             return Err(EtlError::MissingTable { tables: missing });
         }
-        let mut tx = src
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .db(Side::Source, "opening a read-only snapshot")?;
+        let mut tx = read_only(&mut src)?;
         let snapshot: String = tx
             .query_one("SELECT pg_export_snapshot()", &[])
             .db(Side::Source, "exporting the snapshot")?
             .get(0);
-        let mut tx2 = src2
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .db(Side::Source, "opening a second read-only view")?;
-        tx2.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
-            .db(Side::Source, "sharing the snapshot")?;
-        let mut tx3 = src3
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .db(Side::Source, "opening a third read-only view")?;
-        tx3.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
-            .db(Side::Source, "sharing the snapshot")?;
+        let mut tx2 = read_only(&mut src2)?;
+        let mut tx3 = read_only(&mut src3)?;
+        for t in [&mut tx2, &mut tx3] {
+            t.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                .db(Side::Source, "sharing the snapshot")?;
+        }
         // No nested loops for the history's join with the cards: per-row index lookups cost a
         // random page read each (docs/audit.md, Measured); no JIT for these one-off plans.
         for t in [&mut tx, &mut tx2, &mut tx3] {
@@ -544,6 +529,15 @@ impl Etl {
         }
         Ok(report)
     }
+}
+
+fn read_only(client: &mut postgres::Client) -> Result<postgres::Transaction<'_>> {
+    client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .db(Side::Source, "opening a read-only snapshot")
 }
 
 /// The spill's next record, decoded.
