@@ -100,9 +100,10 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
                      price_subtotal, price_subtotal_incl, is_reward_line, create_date, write_date)
                  SELECT (g - 1) * {lines} + k, 1, 1 + (g * 31 + k * 17) % 50, g, 'Product', 'Product', q, pr, 0, q * pr,
                         q * pr * {TAX_FACTOR}, false, ts, ts
-                 FROM generate_series(1, {orders}) g CROSS JOIN LATERAL generate_series(1, {lines}) k,
+                 FROM generate_series(1, {orders}) g, generate_series(1, {lines}) k,
                       LATERAL (SELECT (1 + (g + k) % 3)::numeric AS q, (1000 * (1 + (g::bigint * 131 + k * 71) % 50))::numeric AS pr,
-                                      {T0} + interval '700 days' * (g::float8 / {orders}) AS ts) x"
+                                      {T0} + interval '700 days' * (g::float8 / {orders}) AS ts) x
+                 ORDER BY g, k"
             ),
         ),
         (
