@@ -71,3 +71,13 @@ def test_translation_template_covers_the_addons_strings():
     # Field labels, a menu, a settings label: the template comes from an installed database.
     for text in ("Native Loyalty Engine", "Loyalty Ledger", "Shadow Mode"):
         assert text in msgids, text
+
+
+def test_pylint_odoo_is_clean():
+    """The addon under pylint-odoo (OCA's checks), with the project's rcfile."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pylint", "--rcfile", str(ADDON.parent / ".pylintrc"),
+         "--disable=consider-merging-classes-inherited", str(ADDON)],
+        capture_output=True, text=True, cwd=ADDON.parent.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -7,6 +7,9 @@ from odoo import api, models
 
 from .engine_numbers import float_decimal
 
+# A combo's unit price (its items' total over its quantity): far below any currency's rounding.
+COMBO_PRICE_STEP = Decimal("0.00000001")
+
 
 class PosOrderPayload(models.Model):
     _inherit = "pos.order"
@@ -58,14 +61,32 @@ class PosOrderPayload(models.Model):
         return free
 
     @api.model
+    def _aba_combo_item(self, line, lines):
+        """Whether `line` is an item of a combo whose own line is among `lines`: the engine
+        sees the combo as one line (see `_aba_order_lines`)."""
+        return bool(line.combo_parent_id) and line.combo_parent_id in lines
+
+    @api.model
     def _aba_order_lines(self, lines, tax_included=False, free=None):
         """Engine lines from POS lines (reward lines excluded: the engine computes discounts).
         Lines the engine cannot take (qty 0, negative unit price) are left out, and so are the
-        units `free` ([(product ids, units)], see `_aba_free_units`) names."""
+        units `free` ([(product ids, units)], see `_aba_free_units`) names.
+
+        A combo is one line, of the combo product, at the combo's total price (its own line's,
+        at 0 in Odoo 18, plus its items' after their discounts), as Odoo's point of sale
+        treats it for rewards (the cheapest line, a discount on the combo product): its items
+        are not lines of their own."""
         payload = []
         free = [[products, units] for products, units in free or []]
+        items = {}
         for line in lines:
-            if not self._aba_engine_line(line):
+            if self._aba_combo_item(line, lines) and self._aba_engine_line(line):
+                price = float_decimal(self._aba_line_price(line, tax_included))
+                share = (Decimal(100) - float_decimal(min(max(line.discount, 0.0), 100.0))) / 100
+                total = items.get(line.combo_parent_id, Decimal(0))
+                items[line.combo_parent_id] = total + price * float_decimal(line.qty) * share
+        for line in lines:
+            if not self._aba_engine_line(line) or self._aba_combo_item(line, lines):
                 continue
             qty = float_decimal(line.qty)
             for item in free:
@@ -75,13 +96,17 @@ class PosOrderPayload(models.Model):
                     qty -= given
             if not qty:
                 continue
+            price_unit = float_decimal(self._aba_line_price(line, tax_included))
+            if line in items:
+                per_unit = items[line] / float_decimal(line.qty)
+                price_unit = (price_unit + per_unit).quantize(COMBO_PRICE_STEP).normalize()
             payload.append(
                 {
                     "id": line.id,
                     "product_id": line.product_id.id,
                     "category_ids": self._aba_line_categories(line.product_id),
                     "qty": qty,
-                    "price_unit": float_decimal(self._aba_line_price(line, tax_included)),
+                    "price_unit": price_unit,
                     "discount": float_decimal(min(max(line.discount, 0.0), 100.0)),
                 }
             )
@@ -130,7 +155,13 @@ class PosOrderPayload(models.Model):
         redemptions = info.get("redemptions") or []
         if not redemptions:
             return None
-        sale_lines = [ln for ln in original.lines if self._aba_engine_line(ln) and ln.qty > 0]
+        sale_lines = [
+            ln
+            for ln in original.lines
+            if self._aba_engine_line(ln)
+            and ln.qty > 0
+            and not self._aba_combo_item(ln, original.lines)
+        ]
         line_ids = {ln.id for ln in sale_lines}
         earlier = (original.lines.refund_orderline_ids.order_id - self).filtered(
             lambda o: str(card.id) in (o.aba_loyalty_sale or {})

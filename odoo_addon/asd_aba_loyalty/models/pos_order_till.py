@@ -63,13 +63,16 @@ class PosOrderTill(models.Model):
     def aba_till_evaluate(self, config_id, order):
         """The engine's result for the draft `order` of the POS `config_id` (see the module
         docstring). `order`: {"uuid", "partner_id", "lines": [{"uuid", "product_id", "qty",
-        "price_unit", "discount", "tax_ids"}], "reward_lines": [{"reward_id", "coupon_id",
-        "qty", "points_cost", "product_id"}], "card": {"id", "program_id"} | null}."""
+        "price_unit", "discount", "tax_ids", "combo_parent_uuid"}], "reward_lines":
+        [{"reward_id", "coupon_id", "qty", "points_cost", "product_id"}],
+        "card": {"id", "program_id"} | null}."""
         config = self.env["pos.config"].browse(int(config_id or 0)).exists()
         if not config:
-            raise ValidationError(f"config_id: no point of sale {config_id!r}")
+            raise ValidationError(
+                self.env._("config_id: no point of sale %(value)r", value=config_id)
+            )
         if not isinstance(order, dict) or not order.get("uuid"):
-            raise ValidationError("order.uuid: required")
+            raise ValidationError(self.env._("order.uuid: required"))
         engine = self.env["aba.loyalty.engine"]
         if not engine._use_native():
             return {"path": "off"}
@@ -137,7 +140,7 @@ class PosOrderTill(models.Model):
         lines = []
         for i, line in enumerate(order.get("lines") or []):
             if not line.get("uuid"):
-                raise ValidationError(f"order.lines[{i}].uuid: required")
+                raise ValidationError(self.env._("order.lines[%(index)s].uuid: required", index=i))
             lines.append(
                 Command.create(
                     {
@@ -163,7 +166,7 @@ class PosOrderTill(models.Model):
                     }
                 )
             )
-        return self.new(
+        draft = self.new(
             {
                 "uuid": order["uuid"],
                 "config_id": config.id,
@@ -177,6 +180,22 @@ class PosOrderTill(models.Model):
                 "lines": lines,
             }
         )
+        # A combo's items name their combo's line (the engine sees the combo as one line).
+        by_uuid = {line.uuid: line for line in draft.lines if not line.is_reward_line}
+        for i, line in enumerate(order.get("lines") or []):
+            parent_uuid = line.get("combo_parent_uuid")
+            if not parent_uuid:
+                continue
+            if parent_uuid not in by_uuid or parent_uuid == line["uuid"]:
+                raise ValidationError(
+                    self.env._(
+                        "order.lines[%(index)s].combo_parent_uuid: no other line %(uuid)r",
+                        index=i,
+                        uuid=parent_uuid,
+                    )
+                )
+            by_uuid[line["uuid"]].combo_parent_id = by_uuid[parent_uuid]
+        return draft
 
     @api.model
     def _aba_till_card(self, draft, wanted, engine_config):

@@ -88,6 +88,37 @@ class TestTillRpc(AbaLoyaltyCase):
         self.assertIsNone(result["points"])
         self.assertEqual(result["totals"]["total"], 200.0)
 
+    def combo_request(self):
+        """A combo as the POS holds it: its own line at 0 and its items, naming it."""
+        combo = self.create_product("Office combo", self.categ_basic, 0.0)
+        order = self.request()
+        order["lines"] = [
+            {"uuid": "combo", "product_id": combo.id, "qty": 1, "price_unit": 0.0,
+             "discount": 0, "tax_ids": []},
+            {"uuid": "item-1", "product_id": self.product_a.id, "qty": 1, "price_unit": 60.0,
+             "discount": 0, "tax_ids": [], "combo_parent_uuid": "combo"},
+            {"uuid": "item-2", "product_id": self.product_b.id, "qty": 1, "price_unit": 40.0,
+             "discount": 50, "tax_ids": [], "combo_parent_uuid": "combo"},
+        ]
+        return order
+
+    def test_a_combo_is_one_line_at_its_total(self):
+        """As Odoo's point of sale treats a combo for rewards: one line of the combo product
+        at the combo's total (60 + 40 at 50 % off = 80); the discount goes to that line."""
+        self.set_flag(True)
+        self.card.points = 30
+        order = self.combo_request()
+        order["reward_lines"].append(
+            {"reward_id": self.reward.id, "coupon_id": self.card.id,
+             "product_id": self.reward.discount_line_product_id.id, "qty": 1,
+             "points_cost": 25}
+        )
+        result = self.evaluate(order)
+        self.assertEqual(result["totals"]["base"], 80.0)
+        self.assertEqual(result["points"]["earned"], 8.0)  # 0.1 point per unit of 80
+        [discount] = result["discounts"]
+        self.assertEqual(discount["lines"], {"combo": 25.0})
+
     def test_bad_input_names_the_field(self):
         self.set_flag(True)
         with self.assertRaisesRegex(ValidationError, "order.uuid"):
@@ -98,3 +129,7 @@ class TestTillRpc(AbaLoyaltyCase):
             self.evaluate(bad)
         with self.assertRaisesRegex(ValidationError, "config_id"):
             self.env["pos.order"].aba_till_evaluate(0, self.request())
+        orphan = self.combo_request()
+        orphan["lines"][1]["combo_parent_uuid"] = "no-such-line"
+        with self.assertRaisesRegex(ValidationError, r"order.lines\[1\].combo_parent_uuid"):
+            self.evaluate(orphan)

@@ -32,6 +32,8 @@ patch(PosOrder.prototype, {
                 price_unit: line.price_unit,
                 discount: line.discount || 0,
                 tax_ids: line.tax_ids.map((tax) => tax.id),
+                // A combo's items: the engine sees the combo as one line.
+                combo_parent_uuid: line.combo_parent_id?.uuid || false,
             })),
             reward_lines: rewardLines
                 .filter(
@@ -103,11 +105,11 @@ patch(PosOrder.prototype, {
         if (!discount || !(discount.amount > 0)) {
             return [];
         }
-        // The engine's allocation, grouped by the taxes of the lines it went to.
+        // The engine's allocation, grouped by the taxes of the lines it went to. A combo's
+        // share is spread over its items (they carry the prices and the taxes), except for a
+        // discount on the cheapest line, which Odoo's client taxes as the combo's own line.
         const perTax = new Map();
-        for (const [uuid, amount] of Object.entries(discount.lines)) {
-            const line = this.lines.find((item) => item.uuid === uuid);
-            const taxes = line ? line.tax_ids : [];
+        const add = (taxes, amount) => {
             const key = taxes
                 .map((tax) => tax.id)
                 .sort((a, b) => a - b)
@@ -115,6 +117,20 @@ patch(PosOrder.prototype, {
             const group = perTax.get(key) || { taxes, amount: 0 };
             group.amount += amount;
             perTax.set(key, group);
+        };
+        for (const [uuid, amount] of Object.entries(discount.lines)) {
+            const line = this.lines.find((item) => item.uuid === uuid);
+            const items =
+                reward.discount_applicability === "cheapest" ? [] : line?.combo_line_ids || [];
+            const weights = items.map(
+                (item) => item.price_unit * item.qty * (1 - (item.discount || 0) / 100)
+            );
+            const total = weights.reduce((sum, weight) => sum + weight, 0);
+            if (!(total > 0)) {
+                add(line ? line.tax_ids : [], amount);
+                continue;
+            }
+            items.forEach((item, i) => add(item.tax_ids, (amount * weights[i]) / total));
         }
         const redeemed = result.points?.redeemed.find((item) => item.reward_id === reward.id);
         const pointsCost = redeemed
