@@ -8,6 +8,7 @@
 //! Findings and the per-card proposed `adjust` moves are stored in the engine database.
 pub mod compare;
 pub mod evaluate;
+pub mod ledger;
 pub mod mapping;
 pub mod rows;
 pub mod store;
@@ -197,6 +198,7 @@ impl Etl {
             .db(Side::Source, "counting the paid orders")?;
         let (orders_paid, orders_without_card): (i64, i64) = (counts.get(0), counts.get(1));
         let categories = rows::categories(&mut tx)?;
+        let ledger = ledger::history_sql(&mut tx, &programs)?;
         let engine = Engine::from_config(map.config.clone());
         log::info!(
             "audit: {} programs audited, {} not audited; {orders_paid} paid orders, {orders_without_card} without an audited card",
@@ -212,7 +214,7 @@ impl Etl {
                        SELECT h.card_id, 1, NULL, NULL, h.order_id, coalesce(h.order_model = 'pos.order', false),
                               h.issued, h.used, h.create_date, h.id
                        FROM public.loyalty_history h JOIN public.loyalty_card c ON c.id = h.card_id
-                       WHERE c.program_id = ANY({programs})
+                       WHERE c.program_id = ANY({programs}){ledger}
                        ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the cards and their history")?;
@@ -260,6 +262,7 @@ impl Etl {
                         &engine,
                         card.program_id,
                         tax_included,
+                        &map.computed,
                         &order,
                         &mut sales,
                     );
