@@ -4,8 +4,11 @@ Why: the audit was built and measured on a generated source (Odoo's real DDL); t
 what a real Odoo 18 writes when pos_loyalty's client sends it POS orders, so that every finding
 can be explained as a flaw of Odoo's data or a misreading by the audit.
 
-    python benches/audit_odoo_demo.py ODOO_PATH ODOO_PYTHON [--orders 80] [--partners 8] \\
-        [--redeem-share 0.25] [--refund-every 8] [--resend 4] [--cache DIR] [--keep]
+    python benches/audit_odoo_demo.py ODOO_PATH ODOO_PYTHON [--orders 240] [--partners 12] \\
+        [--redeem-share 0.25] [--refund-every 8] [--resend 6] [--seed 7] [--cache DIR] \\
+        [--save DIR] [--json DIR] [--keep]
+
+(run with the project's venv: the audit is this interpreter's `aba_loyalty_core`).
 
 Setup (benches/odoo_harness.py): its own PostgreSQL; two demo databases with point_of_sale and
 pos_loyalty, `stock` and `addon` (asd_aba_loyalty installed, use_rust_engine on, rollout
@@ -381,16 +384,16 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("odoo_path", help="Odoo 18.0 source tree (odoo-bin, addons/)")
     parser.add_argument("odoo_python", help="interpreter with Odoo's requirements")
-    parser.add_argument("--orders", type=int, default=80)
+    parser.add_argument("--orders", type=int, default=240)
     parser.add_argument("--lines", type=int, default=4, help="most product lines per sale")
-    parser.add_argument("--partners", type=int, default=8)
+    parser.add_argument("--partners", type=int, default=12)
     parser.add_argument("--redeem-share", type=float, default=0.25)
     parser.add_argument("--refund-every", type=int, default=8)
-    parser.add_argument("--resend", type=int, default=4,
+    parser.add_argument("--resend", type=int, default=6,
                         help="stock orders whose confirm and history calls are sent twice")
     parser.add_argument("--start-points", type=float, default=500)
     parser.add_argument("--modes", default="stock,addon")
-    parser.add_argument("--seed", type=int, default=20261130)
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--budget", type=float, default=3600)
     parser.add_argument("--cache", metavar="DIR", help="reuse installed databases dumped there")
