@@ -25,7 +25,9 @@ on prices with tax, half-up to 0.01; the demo program's on the amount after the 
 discount line, as pos_order.js counts other programs' reward lines; a new card, negative id,
 for a customer's first order in the demo program; a next-order coupon from 100 with tax), then
 `add_loyalty_history_lines` (won / spent per loyalty card). One order in seven has no customer;
---redeem-share of the others spend bench points through a reward line; every --refund-every-th
+--redeem-share of the others spend bench points through a reward line, --pen-share of a
+returning customer's sales take the demo program's free pen (the pen and its reward line, 5
+demo points; a reward the engine does not map); every --refund-every-th
 order is instead a refund, through the POS refund flow (a new order whose lines have negative
 quantities and `refunded_orderline_id`, sent by sync_from_ui), of an earlier sale of the same
 customer; in `stock`, --resend orders get their confirm_coupon_programs and history call sent a
@@ -113,6 +115,8 @@ if session.state == "opening_control":
 methods = config.payment_method_ids
 method = methods.filtered(lambda m: m.is_cash_count and not m.split_transactions)[:1] or methods[:1]
 demo = env.ref("pos_loyalty.loyalty_program")
+pen_reward = demo.reward_ids.filtered(lambda r: r.reward_type == "product")[:1]
+pen = pen_reward.reward_product_id[:1]
 next_order = env.ref("pos_loyalty.15_pc_on_next_order")
 env.cr.commit()
 RESULT = {
@@ -126,6 +130,10 @@ RESULT = {
     "partners": partners.ids, "cards": cards.ids,
     "demo_program": {"id": demo.id, "active": demo.active, "rate": demo.rule_ids[:1].reward_point_amount,
                      "min_qty": demo.rule_ids[:1].minimum_qty},
+    "pen": {"reward_id": pen_reward.id, "line_product_id": pen_reward.discount_line_product_id.id,
+            "product_id": pen.id, "name": pen.name, "price": pen.lst_price,
+            "tax_ids": pen.taxes_id.ids, "tax_rate": sum(pen.taxes_id.mapped("amount")),
+            "cost": pen_reward.required_points} if pen else None,
     "next_order": {"id": next_order.id, "active": next_order.active,
                    "min_amount": next_order.rule_ids[:1].minimum_amount},
     "programs": [[p.id, p.name, p.program_type, p.active]
@@ -142,7 +150,7 @@ def plan_orders(args) -> list[dict]:
     """The run's orders, independent of any database (indexes into the products, customers
     and earlier orders)."""
     rng = random.Random(args.seed)
-    orders, sales_of = [], defaultdict(list)
+    orders, sales_of, seen = [], defaultdict(list), set()
     for index in range(args.orders):
         partner = None if index % 7 == 6 else rng.randrange(args.partners)
         refundable = sales_of.get(partner, []) if partner is not None else []
@@ -161,10 +169,13 @@ def plan_orders(args) -> list[dict]:
         spend = partner is not None and rng.random() < args.redeem_share
         # The client never discounts more than the order: at most half its amount without tax.
         cost = min(rng.randint(5, 20), sum(PRICES[p] * q for _t, p, q in items) // 2)
+        # The demo program's free pen, for a customer whose demo card has points (an earlier sale).
+        pen = partner in seen and rng.random() < args.pen_share
         orders.append({"index": index, "partner": partner, "items": items,
-                       "cost": cost if spend else 0, "tags": []})
+                       "cost": cost if spend else 0, "pen": pen, "tags": []})
         if partner is not None:
             sales_of[partner].append(index)
+            seen.add(partner)
     resend = [o["index"] for o in orders
               if o["partner"] is not None and "refund" not in o["tags"]][-args.resend:] \
         if args.resend else []
@@ -232,6 +243,24 @@ class Client:
         card = (self.setup["cards"][spec["partner"]] if spec["partner"] is not None else None)
         cost = spec.get("cost", 0)
         code = uuid.uuid5(UUID_NS, f"{uid}-code").hex[:10]
+        pen = self.setup["pen"] if spec.get("pen") else None
+        pen_card = self.demo_cards.get(spec["partner"]) if pen else None
+        pen_incl, pen_code = Decimal(0), uuid.uuid5(UUID_NS, f"{uid}-pen").hex[:10]
+        if pen_card:
+            # The pen in the basket and the reward line giving it (`_getRewardLineValuesProduct`:
+            # the reward's line product at minus the pen's price, with the pen's taxes).
+            excl = Decimal(repr(pen["price"]))
+            pen_incl = excl + half_up(excl * Decimal(repr(pen["tax_rate"])) / 100)
+            taxes = [[6, 0, pen["tax_ids"]]]
+            lines.append({"product_id": pen["product_id"], "full_product_name": pen["name"],
+                          "qty": 1, "price_unit": pen["price"], "price_subtotal": float(excl),
+                          "price_subtotal_incl": float(pen_incl), "tax_ids": taxes})
+            lines.append({"product_id": pen["line_product_id"], "qty": 1,
+                          "price_unit": -pen["price"], "price_subtotal": -float(excl),
+                          "price_subtotal_incl": -float(pen_incl), "tax_ids": taxes,
+                          "is_reward_line": True, "reward_id": pen["reward_id"],
+                          "coupon_id": pen_card, "points_cost": pen["cost"],
+                          "reward_identifier_code": pen_code})
         if cost:
             lines.append({"product_id": self.setup["reward_product_id"], "qty": 1,
                           "price_unit": -cost, "price_subtotal": -cost,
@@ -267,10 +296,13 @@ class Client:
                            [[["order_id", "=", order_id], ["is_reward_line", "=", False]],
                             ["id", "product_id", "price_unit"]])
         stored.sort(key=lambda r: r["id"])
+        if pen_card:
+            stored = [r for r in stored if r["product_id"][0] != pen["product_id"]]
         self.sale_lines[index] = [(r["id"], r["product_id"][0], r["price_unit"],
                                    (taxed, product))
                                   for r, (taxed, product, _q) in zip(stored, spec["items"], strict=True)]
-        coupons, history = self.coupon_data(spec, card, cost, code, products_incl, amount_incl)
+        coupons, history = self.coupon_data(spec, card, cost, code, products_incl, amount_incl,
+                                            (pen_incl, pen["cost"], pen_code) if pen_card else None)
         if not coupons:
             return
         for attempt in range(2 if spec.get("resend") else 1):
@@ -283,9 +315,13 @@ class Client:
                         self.demo_cards[spec["partner"]] = update["id"]
             self.call("pos.order", "add_loyalty_history_lines", [[order_id], history, updates])
 
-    def coupon_data(self, spec, card, cost, code, products_incl, amount_incl):
+    def coupon_data(self, spec, card, cost, code, products_incl, amount_incl, pen):
         """(confirm_coupon_programs' coupon data, add_loyalty_history_lines' points) as
-        payment_screen.js and pos_order.js compute them."""
+        payment_screen.js and pos_order.js compute them. `pen`: (the pen's price with tax, its
+        points cost, its reward code) when the order takes the demo program's free pen: the
+        bench program counts the pen and its reward line (another program's: they cancel),
+        the demo program the pen (its own reward line is skipped), then takes the pen's points
+        off (`_getPointsCorrection`)."""
         coupons, history = {}, []
         partner = spec["partner"]
         partner_id = self.setup["partners"][partner] if partner is not None else False
@@ -301,15 +337,21 @@ class Client:
             demo = self.setup["demo_program"]
             if demo["active"] and qty >= demo["min_qty"]:
                 # Another program's discount line counts in this program's amount.
-                won = half_up(Decimal(repr(demo["rate"])) * amount_incl)
+                pen_incl, pen_cost, pen_code = pen or (Decimal(0), 0, None)
+                rate = Decimal(repr(demo["rate"]))
+                # The free pen earns nothing: `_getPointsCorrection` takes its points off.
+                won = half_up(rate * (amount_incl + pen_incl)) - half_up(rate * pen_incl)
                 demo_card = self.demo_cards.get(partner)
                 if demo_card is None:
                     self.new_id -= 1
                     demo_card = self.new_id
-                coupons[str(demo_card)] = {"points": float(won), "program_id": demo["id"],
-                                           "coupon_id": demo_card, "barcode": False,
-                                           "partner_id": partner_id}
-                history.append({"card_id": demo_card, "won": float(won), "spent": 0.0})
+                coupons[str(demo_card)] = {"points": float(won) - pen_cost,
+                                           "program_id": demo["id"], "coupon_id": demo_card,
+                                           "barcode": False, "partner_id": partner_id}
+                if pen_code:
+                    coupons[str(demo_card)]["line_codes"] = [pen_code]
+                history.append({"card_id": demo_card, "won": float(won),
+                                "spent": float(pen_cost)})
         nxt = self.setup["next_order"]
         if nxt["active"] and amount_incl >= Decimal(repr(nxt["min_amount"])):
             self.new_id -= 1
@@ -342,6 +384,8 @@ def describe(report: dict, seconds: float, status: int, mode: str, plan: list,
             what.append(f"of pos.order {client.order_ids[spec['refund_of']]}")
         if spec.get("cost"):
             what.append(f"spends {spec['cost']} bench points")
+        if spec.get("pen"):
+            what.append("takes the demo program's free pen")
         if spec.get("resend"):
             what.append("confirm + history sent twice")
         if spec.get("items") and any(t for t, _p, _q in spec["items"]):
@@ -389,6 +433,8 @@ def parse_args(argv=None):
     parser.add_argument("--partners", type=int, default=12)
     parser.add_argument("--redeem-share", type=float, default=0.25)
     parser.add_argument("--refund-every", type=int, default=8)
+    parser.add_argument("--pen-share", type=float, default=0.15,
+                        help="share of a returning customer's sales taking the demo's free pen")
     parser.add_argument("--resend", type=int, default=6,
                         help="stock orders whose confirm and history calls are sent twice")
     parser.add_argument("--start-points", type=float, default=500)
@@ -451,7 +497,8 @@ def main(argv=None) -> int:
             counts = Counter("refund" if "refund_of" in s else "sale with a customer"
                              if s["partner"] is not None else "sale without one" for s in plan)
             print(f"orders per database: {dict(counts)}; spending bench points "
-                  f"{sum(1 for s in plan if s.get('cost'))}; re-sent in stock "
+                  f"{sum(1 for s in plan if s.get('cost'))}; taking the free pen "
+                  f"{sum(1 for s in plan if s.get('pen'))}; re-sent in stock "
                   f"{sum(1 for s in plan if s.get('resend'))}; tax "
                   f"{setups[args.modes[0]]['tax']}")
             for mode in args.modes:

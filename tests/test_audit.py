@@ -460,3 +460,37 @@ def test_points_the_history_does_not_explain_open_the_balance(small):
     closed = etl.audit(source, target)
     assert _keys(closed["findings"]) - _keys(injected) == Counter(
         {("negative_balance", card, None): 1})
+
+
+def test_units_a_product_reward_gives_free_earn_nothing(small):
+    """A free product of the card's program (a product reward: the product in the basket and
+    the reward line giving it) earns no points, in Odoo's client (`_getPointsCorrection`) as in
+    the addon (`_aba_free_units`); the reward the engine does not map is taken as recorded."""
+    source, target, injected, cards = small
+    card, order, history = _plain_sale(source, cards)
+    _set_sale(source, card, order, history, 123_450, Decimal("12.35"))
+    (product,) = _sql(source, """SELECT id FROM product_product WHERE id NOT IN
+                                 (SELECT product_id FROM pos_order_line WHERE order_id = %s)
+                                 ORDER BY id LIMIT 1""", (order,))[0]
+    (reward,) = _sql(source, """
+        INSERT INTO loyalty_reward (id, program_id, reward_type, reward_product_id,
+               reward_product_qty, discount_mode, discount, discount_applicability, description,
+               active, required_points)
+        VALUES ((SELECT max(id) + 1 FROM loyalty_reward), 1, 'product', %s, 1, 'percent', 0,
+                'order', '{"en_US": "free product"}'::jsonb, true, 5) RETURNING id""",
+        (product,))[0]
+    for price, is_reward in ((10_000, False), (-10_000, True)):
+        _sql(source, """
+            INSERT INTO pos_order_line (id, order_id, product_id, name, qty, price_unit, discount,
+                   price_subtotal, price_subtotal_incl, is_reward_line, reward_id, coupon_id,
+                   points_cost)
+            VALUES ((SELECT max(id) + 1 FROM pos_order_line), %s, %s, 'free product', 1, %s, 0,
+                    %s, %s, %s, %s, %s, %s)""",
+             (order, product, price, price, price, is_reward, reward if is_reward else None,
+              card if is_reward else None, 5 if is_reward else 0))
+    _sql(source, "UPDATE loyalty_history SET used = 5 WHERE id = %s", (history,))
+    _sql(source, "UPDATE loyalty_card SET points = points - 5 WHERE id = %s", (card,))
+    report = etl.audit(source, target)
+    assert _keys(report["findings"]) == _keys(injected)
+    assert report["redemptions_as_recorded"] >= 1
+    assert reward in next(p for p in report["programs_audited"] if p["id"] == 1)["rewards_not_mapped"]

@@ -25,6 +25,10 @@ pub struct Computed {
     pub precision: u32,
     /// Every reward's (program, program is a gift card or eWallet).
     pub reward_programs: HashMap<i32, (i32, bool)>,
+    /// The products each product reward gives (`reward_product_id`): the units its reward
+    /// lines give free earn no points in the card's program, neither in Odoo's client
+    /// (`_getPointsCorrection`) nor in the addon (`_aba_free_units`).
+    pub free_products: HashMap<i32, Vec<i32>>,
 }
 
 impl Computed {
@@ -208,6 +212,21 @@ pub fn replay(
     // What other programs' reward lines took off the order (Odoo's client earns after them).
     let mut others = Decimal::ZERO;
     let program = engine.config().program(i64::from(program_id));
+    // (products, units) the program's product rewards give free in this order.
+    let mut free: Vec<(&[i32], Decimal)> = order
+        .lines
+        .iter()
+        .filter(|l| l.is_reward && l.qty > Decimal::ZERO)
+        .filter_map(|l| {
+            let reward = l.reward_id?;
+            let products = computed.free_products.get(&reward)?;
+            let ours = computed
+                .reward_programs
+                .get(&reward)
+                .is_some_and(|&(p, _)| p == program_id);
+            ours.then_some((products.as_slice(), l.qty))
+        })
+        .collect();
     for l in &order.lines {
         if l.is_reward {
             if l.coupon_id != Some(order.card_id) {
@@ -246,14 +265,25 @@ pub fn replay(
         if !wanted || l.price_unit < Decimal::ZERO {
             continue;
         }
+        let mut qty = l.qty;
+        for (products, units) in free.iter_mut() {
+            if qty > Decimal::ZERO && *units > Decimal::ZERO && products.contains(&l.product_id) {
+                let given = (*units).min(qty);
+                *units -= given;
+                qty -= given;
+            }
+        }
+        if qty.is_zero() {
+            continue;
+        }
         let discount = l.discount.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
         let price_unit = unit_price(l, tax_included);
-        base += l.qty * price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        base += qty * price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
         lines.push(Line {
             id: LineId::Int(i64::from(l.id)),
             product_id: i64::from(l.product_id),
             category_ids: l.category_ids.clone(),
-            qty: l.qty,
+            qty,
             price_unit,
             discount,
             origin_line_id: l.refunded_line_id.map(|i| LineId::Int(i64::from(i))),
@@ -435,7 +465,7 @@ mod tests {
         let odoo = Computed {
             by_odoo_client: true,
             precision: 2,
-            reward_programs: HashMap::new(),
+            ..Computed::default()
         };
         assert_eq!(
             odoo.odoo_points(Decimal::new(4_485, 3)),

@@ -156,7 +156,8 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
             "SELECT program_id, id, reward_type::text, coalesce(active, false), discount_product_tag_id,
                     coalesce(nullif(trim(discount_product_domain), ''), '[]')::text, discount_mode::text,
                     coalesce(discount, 0), coalesce(discount_applicability, 'order')::text,
-                    discount_product_category_id, coalesce(discount_max_amount, 0), coalesce(required_points, 0)
+                    discount_product_category_id, coalesce(discount_max_amount, 0), coalesce(required_points, 0),
+                    reward_product_id
              FROM public.loyalty_reward ORDER BY id",
             &[],
         )
@@ -190,6 +191,7 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
             by_odoo_client: !addon,
             precision: POINTS_PRECISION,
             reward_programs: HashMap::new(),
+            free_products: HashMap::new(),
         },
     };
     let wallets: Vec<i32> = programs
@@ -199,6 +201,13 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
         .collect();
     for w in &rewards {
         let program: i32 = w.get(0);
+        if w.get::<_, String>(2) == "product" {
+            let product: Option<i32> = w.get(12);
+            mapping
+                .computed
+                .free_products
+                .insert(w.get(1), product.into_iter().collect());
+        }
         mapping
             .computed
             .reward_programs
