@@ -33,7 +33,8 @@ pub struct Computed {
 
 impl Computed {
     /// Points as Odoo's client rounds them: half-up to `precision`, after a first rounding at
-    /// 5 places that absorbs the replay's own rounding of scaled unit prices (8 places).
+    /// 5 places that absorbs the replay's own rounding of unit prices (with tax: 8 places;
+    /// after `take_off`: 12).
     fn odoo_points(&self, value: Decimal) -> Decimal {
         value
             .round_dp_with_strategy(5, RoundingStrategy::MidpointAwayFromZero)
