@@ -377,3 +377,197 @@ def test_a_source_without_pos_tables_is_refused(make_db):
     source, target = make_db("asrc"), make_db("atgt")
     with pytest.raises(SourceSchemaError, match="pos_order"):
         etl.audit(source, target)
+
+
+# -- reading real Odoo data (docs/audit.md, "On a real Odoo 18 database") ----------------------
+
+
+@pytest.fixture
+def small(make_db):
+    """A small generated source of its own (a test may change it), its target, the injected
+    findings and the cards and orders they are on (left alone by the tests below)."""
+    source, target = make_db("asrc"), make_db("atgt")
+    generated = _testing.generate_pos(source, orders=300, lines=3, cards=40, errors_per_kind=1)
+    injected = generated["injected"]
+    return source, target, injected, {i["card_id"] for i in injected}
+
+
+def _sql(dsn, sql, params=()):
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else None
+
+
+def _plain_sale(source, skip_cards):
+    """(card, order, history line id) of a sale of a program 1 (money) card whose partner has
+    no other card, without redemption, not refunded, with one history line."""
+    rows = _sql(source, """
+        SELECT c.id, o.id, min(h.id) FROM loyalty_card c
+        JOIN pos_order o ON o.partner_id = c.partner_id
+        JOIN loyalty_history h ON h.card_id = c.id AND h.order_id = o.id
+        WHERE c.program_id = 1 AND NOT (c.id = ANY(%s))
+          AND (SELECT count(*) FROM loyalty_card c2 WHERE c2.partner_id = c.partner_id) = 1
+          AND NOT EXISTS (SELECT 1 FROM pos_order_line l WHERE l.order_id = o.id
+                          AND (l.is_reward_line OR l.qty < 0 OR l.refunded_orderline_id IS NOT NULL))
+          AND NOT EXISTS (SELECT 1 FROM pos_order_line r JOIN pos_order_line s
+                          ON s.id = r.refunded_orderline_id WHERE s.order_id = o.id)
+        GROUP BY c.id, o.id HAVING count(h.id) = 1 ORDER BY o.id LIMIT 1""", (list(skip_cards),))
+    assert rows
+    return rows[0]
+
+
+def _set_sale(source, card, order, history, amount, issued):
+    """The sale's lines made tax-free at one unit each, summing to `amount`; Odoo's history line
+    and the card's points moved to `issued`."""
+    lines = [r[0] for r in _sql(source, "SELECT id FROM pos_order_line WHERE order_id = %s "
+                                        "ORDER BY id", (order,))]
+    each = (amount // len(lines) // 1000) * 1000
+    prices = [each] * (len(lines) - 1) + [amount - each * (len(lines) - 1)]
+    for line, price in zip(lines, prices, strict=True):
+        _sql(source, """UPDATE pos_order_line SET qty = 1, discount = 0, price_unit = %s,
+                        price_subtotal = %s, price_subtotal_incl = %s WHERE id = %s""",
+             (price, price, price, line))
+    (old,) = _sql(source, "SELECT issued FROM loyalty_history WHERE id = %s", (history,))[0]
+    _sql(source, "UPDATE loyalty_history SET issued = %s WHERE id = %s", (float(issued), history))
+    _sql(source, "UPDATE loyalty_card SET points = points + %s WHERE id = %s",
+         (float(issued) - old, card))
+
+
+def _add_addon_column(source):
+    _sql(source, "ALTER TABLE loyalty_program ADD COLUMN aba_points_on_tax_included boolean")
+    _sql(source, "UPDATE loyalty_program SET aba_points_on_tax_included = true")
+
+
+def test_stock_odoo_points_are_rounded_half_up_as_its_client_does(small):
+    """pos_loyalty's client rounds money points half-up to 0.01 (`roundPrecision`), the engine
+    down: an order earning 12.345 points got 12.35 from stock Odoo, which is no finding; where
+    the addon computed the points, 12.35 is one too many."""
+    source, target, injected, cards = small
+    card, order, history = _plain_sale(source, cards)
+    # Program 1 earns 0.0001 point per unit of money: 123,450 earns 12.345.
+    _set_sale(source, card, order, history, 123_450, Decimal("12.35"))
+    stock = etl.audit(source, target)
+    assert stock["points_basis_from"] == "odoo"
+    assert _keys(stock["findings"]) == _keys(injected)
+    assert card not in {c["card_id"] for c in stock["cards"]}
+    _add_addon_column(source)
+    addon = etl.audit(source, target)
+    extra = _keys(addon["findings"]) - _keys(injected)
+    assert extra == Counter({("points_too_many", card, order): 1})
+    found = next(f for f in addon["findings"] if f["order_id"] == order)
+    assert (found["odoo"], found["engine"]) == ("12.35", "12.34")
+
+
+def test_stock_odoo_earns_after_other_programs_reward_lines(small):
+    """pos_loyalty's client counts another program's discount line in a money rule's amount
+    (it skips only the program's own and gift card / eWallet lines): a 123,450 sale with a
+    23,450 discount of program 2's card earns 10 points in stock Odoo, no finding; a gift card
+    line does not lower the points, and where the addon computed them, the discount does not."""
+    source, target, injected, cards = small
+    card, order, history = _plain_sale(source, cards)
+    _set_sale(source, card, order, history, 123_450, Decimal("10"))
+    (other,) = _sql(source, "SELECT id FROM loyalty_card WHERE program_id = 2 LIMIT 1")[0]
+    (line,) = _sql(source, """
+        INSERT INTO pos_order_line (id, order_id, product_id, name, qty, price_unit, discount,
+               price_subtotal, price_subtotal_incl, is_reward_line, reward_id, coupon_id, points_cost)
+        SELECT (SELECT max(id) + 1 FROM pos_order_line), %s, product_id, 'Program 2 reward', 1,
+               -23450, 0, -23450, -23450, true, 3, %s, 10
+        FROM pos_order_line WHERE order_id = %s LIMIT 1 RETURNING id""", (order, other, order))[0]
+    stock = etl.audit(source, target)
+    assert _keys(stock["findings"]) == _keys(injected)
+    # The same line from a gift card program (5): Odoo's client does not count it.
+    _sql(source, """INSERT INTO loyalty_reward (id, program_id, reward_type, discount_mode, discount,
+                        discount_applicability, description, active, required_points)
+                    VALUES (99, 5, 'discount', 'per_point', 1, 'order',
+                            '{"en_US": "gift card"}'::jsonb, true, 1)""")
+    _sql(source, "UPDATE pos_order_line SET reward_id = 99 WHERE id = %s", (line,))
+    gift = etl.audit(source, target)
+    assert _keys(gift["findings"]) - _keys(injected) == Counter({("points_too_few", card, order): 1})
+    _sql(source, "UPDATE pos_order_line SET reward_id = 3 WHERE id = %s", (line,))
+    _add_addon_column(source)
+    addon = etl.audit(source, target)
+    found = [f for f in addon["findings"] if f["order_id"] == order]
+    assert [(f["kind"], f["odoo"], f["engine"]) for f in found] == [
+        ("points_too_few", "10", "12.34")]
+
+
+def test_the_addons_ledger_stands_in_for_a_refunds_missing_history_line(small):
+    """The addon takes a refund's points back through its ledger (aba_loyalty_point_move) and
+    pos_loyalty writes no history line for a refund: the moves are what Odoo recorded."""
+    source, target, injected, cards = small
+    rows = _sql(source, """
+        SELECT h.id, h.card_id, h.order_id, h.issued, h.used FROM loyalty_history h
+        WHERE NOT (h.card_id = ANY(%s)) AND EXISTS (
+            SELECT 1 FROM pos_order_line l WHERE l.order_id = h.order_id
+            AND l.refunded_orderline_id IS NOT NULL) ORDER BY h.id LIMIT 1""", (list(cards),))
+    history, card, order, issued, used = rows[0]
+    assert issued - used < 0  # the refund took points back
+    _sql(source, "DELETE FROM loyalty_history WHERE id = %s", (history,))
+    without = etl.audit(source, target)
+    assert ("refund_kept_points", card, order) in _keys(without["findings"])
+    _sql(source, """CREATE TABLE aba_loyalty_point_move (id serial PRIMARY KEY,
+                        card_id int NOT NULL, pos_order_id int, kind varchar NOT NULL,
+                        points numeric NOT NULL, create_date timestamp)""")
+    _sql(source, """INSERT INTO aba_loyalty_point_move (card_id, pos_order_id, kind, points,
+                        create_date) VALUES (%s, NULL, 'opening', 1000, now()),
+                        (%s, %s, 'refund', %s, now()), (%s, %s, 'refund_return', %s, now())""",
+         (card, card, order, -used, card, order, issued))
+    ledger = etl.audit(source, target)
+    assert _keys(ledger["findings"]) == _keys(injected)
+    assert card not in {c["card_id"] for c in ledger["cards"]}
+
+
+def test_points_the_history_does_not_explain_open_the_balance(small):
+    """A card created with points (or holding them before loyalty_history): the history's
+    running balance starts from them, so spending them is no negative balance."""
+    source, target, injected, cards = small
+    (card, points, total) = _sql(source, """
+        SELECT c.id, c.points, sum(h.issued - h.used) FROM loyalty_card c
+        JOIN loyalty_history h ON h.card_id = c.id WHERE NOT (c.id = ANY(%s))
+        GROUP BY c.id, c.points HAVING abs(c.points - sum(h.issued - h.used)) < 0.001
+        ORDER BY c.id LIMIT 1""", (list(cards),))[0]
+    spend = total + 500  # a manual change after the orders: 500 below what history gave
+    _sql(source, """INSERT INTO loyalty_history (id, card_id, description, issued, used, create_date)
+                    VALUES ((SELECT max(id) + 1 FROM loyalty_history), %s, 'manual', 0, %s,
+                            now() + interval '1 day')""", (card, spend))
+    _sql(source, "UPDATE loyalty_card SET points = %s WHERE id = %s", (points + 1000 - spend, card))
+    opened = etl.audit(source, target)
+    assert _keys(opened["findings"]) == _keys(injected)
+    _sql(source, "UPDATE loyalty_card SET points = %s WHERE id = %s", (points - spend, card))
+    closed = etl.audit(source, target)
+    assert _keys(closed["findings"]) - _keys(injected) == Counter(
+        {("negative_balance", card, None): 1})
+
+
+def test_units_a_product_reward_gives_free_earn_nothing(small):
+    """A free product of the card's program (a product reward: the product in the basket and
+    the reward line giving it) earns no points, in Odoo's client (`_getPointsCorrection`) as in
+    the addon (`_aba_free_units`); the reward the engine does not map is taken as recorded."""
+    source, target, injected, cards = small
+    card, order, history = _plain_sale(source, cards)
+    _set_sale(source, card, order, history, 123_450, Decimal("12.35"))
+    (product,) = _sql(source, """SELECT id FROM product_product WHERE id NOT IN
+                                 (SELECT product_id FROM pos_order_line WHERE order_id = %s)
+                                 ORDER BY id LIMIT 1""", (order,))[0]
+    (reward,) = _sql(source, """
+        INSERT INTO loyalty_reward (id, program_id, reward_type, reward_product_id,
+               reward_product_qty, discount_mode, discount, discount_applicability, description,
+               active, required_points)
+        VALUES ((SELECT max(id) + 1 FROM loyalty_reward), 1, 'product', %s, 1, 'percent', 0,
+                'order', '{"en_US": "free product"}'::jsonb, true, 5) RETURNING id""",
+        (product,))[0]
+    for price, is_reward in ((10_000, False), (-10_000, True)):
+        _sql(source, """
+            INSERT INTO pos_order_line (id, order_id, product_id, name, qty, price_unit, discount,
+                   price_subtotal, price_subtotal_incl, is_reward_line, reward_id, coupon_id,
+                   points_cost)
+            VALUES ((SELECT max(id) + 1 FROM pos_order_line), %s, %s, 'free product', 1, %s, 0,
+                    %s, %s, %s, %s, %s, %s)""",
+             (order, product, price, price, price, is_reward, reward if is_reward else None,
+              card if is_reward else None, 5 if is_reward else 0))
+    _sql(source, "UPDATE loyalty_history SET used = 5 WHERE id = %s", (history,))
+    _sql(source, "UPDATE loyalty_card SET points = points - 5 WHERE id = %s", (card,))
+    report = etl.audit(source, target)
+    assert _keys(report["findings"]) == _keys(injected)
+    assert report["redemptions_as_recorded"] >= 1
+    assert reward in next(p for p in report["programs_audited"] if p["id"] == 1)["rewards_not_mapped"]

@@ -127,7 +127,7 @@ pub fn parse(text: &str) -> Result<Decimal, Reason> {
     exponent = exponent.saturating_add(trailing_dropped);
     if dropped_nonzero {
         return Err(
-            if (i64::from(significant) + exponent) > LIMIT_INTEGER_DIGITS {
+            if i64::from(significant).saturating_add(exponent) > LIMIT_INTEGER_DIGITS {
                 OUT_OF_RANGE.into()
             } else {
                 "not exactly representable (too many significant digits)".into()
@@ -245,6 +245,9 @@ mod tests {
         assert_eq!(parse("1e12").unwrap_err(), OUT_OF_RANGE);
         assert_eq!(parse("999999999999.9").unwrap(), d("999999999999.9"));
         assert!(parse("1E+999999999999999999999").is_err());
+        // Found by the fuzzer: digits beyond the coefficient and a saturated exponent.
+        let long = format!("{}E{}", "9".repeat(60), "9".repeat(40));
+        assert_eq!(parse(&long).unwrap_err(), OUT_OF_RANGE);
         assert!(parse("1e-29").is_err());
         assert!(parse("0.1234567890123456789012345678").is_ok());
         assert!(parse("12345678901.12345678901234567890123456789").is_err());

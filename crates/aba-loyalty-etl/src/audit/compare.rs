@@ -158,8 +158,12 @@ pub fn card(
         }
     }
     // Odoo's balance line by line; the replay's beside it (an order's replayed points taken at
-    // its first history line). The first dip below zero is the finding.
-    let (mut odoo_run, mut engine_run) = (Decimal::ZERO, Decimal::ZERO);
+    // its first history line). The first dip below zero is the finding. Points the history does
+    // not explain, when positive, were there before it (a card created or imported with points,
+    // the balance at the addon's install): the runs start from them. A negative rest has no
+    // date (a manual change): left out.
+    let opening = (rows.points - history_sum).max(Decimal::ZERO);
+    let (mut odoo_run, mut engine_run) = (opening, opening);
     let mut seen: HashMap<i32, ()> = HashMap::new();
     for h in &rows.history {
         odoo_run += h.issued - h.used;
@@ -187,8 +191,8 @@ pub fn card(
             break;
         }
     }
-    let replayed = rows.points + correction;
-    let difference = replayed - rows.points;
+    let replayed = (rows.points + correction).normalize();
+    let difference = (replayed - rows.points).normalize();
     CardSummary {
         card_id: rows.card_id,
         program_id: rows.program_id,
@@ -301,6 +305,29 @@ mod tests {
         assert_eq!(summary.replayed_balance, rows.points - d(7));
         assert_eq!(summary.unexplained, Decimal::ZERO);
         assert_eq!(summary.adjust.map(|a| a.points), Some(d(-7)));
+    }
+
+    #[test]
+    fn points_before_the_history_open_the_running_balance() {
+        // A card created with 500 points (no history line), then a sale spending 30.
+        let rows = CardRows {
+            card_id: 1,
+            program_id: 1,
+            points: d(470),
+            history: vec![line(1, 1, 0, 30)],
+        };
+        let mut found = Vec::new();
+        let summary = card(&rows, &[(1, sale(0, 30))], ALL, &mut found);
+        assert!(found.is_empty());
+        assert_eq!(summary.unexplained, d(500));
+        // Without those points the same history dips below zero.
+        let rows = CardRows {
+            points: d(-30),
+            ..rows
+        };
+        card(&rows, &[(1, sale(0, 30))], ALL, &mut found);
+        let kinds: Vec<_> = found.iter().map(|f| (f.kind, f.odoo.as_str())).collect();
+        assert_eq!(kinds, [("negative_balance", "-30")]);
     }
 
     #[test]

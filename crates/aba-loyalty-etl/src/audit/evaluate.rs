@@ -2,14 +2,45 @@
 //! non-reward lines (a sale its lines with qty > 0, a refund its lines with qty < 0), the
 //! card's reward lines as redemptions. What the engine says the card should have earned and
 //! spent, and what Odoo's reward lines discounted.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use aba_loyalty_calc::config::RuleMode;
 use aba_loyalty_calc::order::{Card, Line, MembershipSnapshot, RedeemItem};
 use aba_loyalty_calc::original::{Original, OriginalLine, OriginalRedemption};
 use aba_loyalty_calc::{Engine, Evaluation, LineId, Order};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::rows::{LineRow, OrderRows};
+
+/// Who computed the points Odoo recorded, and so how the replay computes them.
+#[derive(Clone, Debug, Default)]
+pub struct Computed {
+    /// Odoo's own POS client (stock pos_loyalty, no addon; `pos_order.js`): its money points
+    /// are rounded half-up to `precision` (`roundPrecision(..., 0.01)`; the engine rounds down,
+    /// so it runs at a finer precision and the replay rounds), and earned on the amount after
+    /// the reward lines of other programs (it skips only the program's own and gift card /
+    /// eWallet lines) when the rule takes any product.
+    pub by_odoo_client: bool,
+    /// The points precision of Odoo's recorded figures.
+    pub precision: u32,
+    /// Every reward's (program, program is a gift card or eWallet).
+    pub reward_programs: HashMap<i32, (i32, bool)>,
+    /// The products each product reward gives (`reward_product_id`): the units its reward
+    /// lines give free earn no points in the card's program, neither in Odoo's client
+    /// (`_getPointsCorrection`) nor in the addon (`_aba_free_units`).
+    pub free_products: HashMap<i32, Vec<i32>>,
+}
+
+impl Computed {
+    /// Points as Odoo's client rounds them: half-up to `precision`, after a first rounding at
+    /// 5 places that absorbs the replay's own rounding of unit prices (with tax: 8 places;
+    /// after `take_off`: 12).
+    fn odoo_points(&self, value: Decimal) -> Decimal {
+        value
+            .round_dp_with_strategy(5, RoundingStrategy::MidpointAwayFromZero)
+            .round_dp_with_strategy(self.precision, RoundingStrategy::MidpointAwayFromZero)
+    }
+}
 
 /// The engine's verdict on one (card, order).
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +73,37 @@ fn unit_price(l: &LineRow, tax_included: bool) -> Decimal {
 
 /// Decimals kept on a unit price with tax: far below any currency's rounding.
 const PRICE_DP: u32 = 8;
+
+/// `amount` taken off `lines` in proportion to their amounts (qty x price_unit, on the
+/// currency's grid as the engine rounds them), the last line taking the rest, so that the
+/// engine's Σ of line amounts is exactly Odoo's amount less `amount` (not below 0): each unit
+/// price becomes the line's new amount / qty (to 12 places, which the engine's rounding of
+/// qty x price to the grid gives back exactly).
+fn take_off(lines: &mut [Line], amount: Decimal, rounding: Decimal) {
+    let grid = |x: Decimal| {
+        (x / rounding).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * rounding
+    };
+    let amounts: Vec<Decimal> = lines.iter().map(|l| grid(l.qty * l.price_unit)).collect();
+    let total: Decimal = amounts.iter().sum();
+    if total <= Decimal::ZERO {
+        return;
+    }
+    let mut left = amount.min(total);
+    let last = lines.len() - 1;
+    for (i, (line, gross)) in lines.iter_mut().zip(amounts).enumerate() {
+        let share = if i == last {
+            left
+        } else {
+            grid(amount.min(total) * gross / total).min(left).min(gross)
+        };
+        left -= share;
+        if !line.qty.is_zero() {
+            line.price_unit = ((gross - share).max(Decimal::ZERO) / line.qty)
+                .round_dp(12)
+                .normalize();
+        }
+    }
+}
 
 /// A sale of the card that spent points, as its refunds give them back: the engine's `original`
 /// (docs/spec.md §4.12) with what its earlier refunds took.
@@ -142,6 +204,7 @@ pub fn replay(
     engine: &Engine,
     program_id: i32,
     tax_included: bool,
+    computed: &Computed,
     order: &OrderRows,
     sales: &mut Vec<Sale>,
 ) -> Result<Replayed, String> {
@@ -152,10 +215,38 @@ pub fn replay(
     let mut odoo_discount = Decimal::ZERO;
     let mut recorded_spent = Decimal::ZERO;
     let mut unmapped_spent = Decimal::ZERO;
+    // What other programs' reward lines took off the order (Odoo's client earns after them).
+    let mut others = Decimal::ZERO;
     let program = engine.config().program(i64::from(program_id));
+    // (products, units) the program's product rewards give free in this order.
+    let mut free: Vec<(&[i32], Decimal)> = order
+        .lines
+        .iter()
+        .filter(|l| l.is_reward && l.qty > Decimal::ZERO)
+        .filter_map(|l| {
+            let reward = l.reward_id?;
+            let products = computed.free_products.get(&reward)?;
+            let ours = computed
+                .reward_programs
+                .get(&reward)
+                .is_some_and(|&(p, _)| p == program_id);
+            ours.then_some((products.as_slice(), l.qty))
+        })
+        .collect();
     for l in &order.lines {
         if l.is_reward {
             if l.coupon_id != Some(order.card_id) {
+                let other = l
+                    .reward_id
+                    .and_then(|r| computed.reward_programs.get(&r))
+                    .is_some_and(|&(p, wallet)| p != program_id && !wallet);
+                if computed.by_odoo_client && other {
+                    others -= if tax_included {
+                        l.price_subtotal_incl
+                    } else {
+                        l.price_subtotal
+                    };
+                }
                 continue;
             }
             odoo_discount -= l.qty * l.price_unit;
@@ -180,18 +271,42 @@ pub fn replay(
         if !wanted || l.price_unit < Decimal::ZERO {
             continue;
         }
+        let mut qty = l.qty;
+        for (products, units) in free.iter_mut() {
+            if qty > Decimal::ZERO && *units > Decimal::ZERO && products.contains(&l.product_id) {
+                let given = (*units).min(qty);
+                *units -= given;
+                qty -= given;
+            }
+        }
+        if qty.is_zero() {
+            continue;
+        }
         let discount = l.discount.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
         let price_unit = unit_price(l, tax_included);
-        base += l.qty * price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
+        base += qty * price_unit * (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
         lines.push(Line {
             id: LineId::Int(i64::from(l.id)),
             product_id: i64::from(l.product_id),
             category_ids: l.category_ids.to_vec(),
-            qty: l.qty,
+            qty,
             price_unit,
             discount,
             origin_line_id: l.refunded_line_id.map(|i| LineId::Int(i64::from(i))),
         });
+    }
+    // Odoo's client counts other programs' reward lines in a money rule that takes any
+    // product: taken off the lines (see `take_off`), when every money rule of the program
+    // takes any product (a program mixing both is replayed without them).
+    let any_product_money = program.is_some_and(|p| {
+        p.rules.iter().any(|r| r.mode == RuleMode::Money)
+            && p.rules.iter().all(|r| {
+                r.mode != RuleMode::Money
+                    || (r.filter.product_ids.is_empty() && r.filter.category_ids.is_empty())
+            })
+    });
+    if !refund && any_product_money && others > Decimal::ZERO {
+        take_off(&mut lines, others, engine.config().currency.rounding);
     }
     let redeem: Vec<RedeemItem> = if refund {
         Vec::new()
@@ -261,12 +376,16 @@ pub fn replay(
         }
         Err(e) => return Err(e.to_string()),
     };
-    let (earned, mut spent, returned) = evaluation
+    let (mut earned, mut spent, mut returned) = evaluation
         .points
         .as_ref()
         .filter(|p| p.card_id == i64::from(order.card_id))
         .map(|p| (p.earned, p.spent, p.returned))
         .unwrap_or_default();
+    if computed.by_odoo_client {
+        earned = computed.odoo_points(earned);
+        returned = computed.odoo_points(returned);
+    }
     match (sale, engine_order.original.take()) {
         (Some(s), Some(original)) => {
             let sale = &mut sales[s];
@@ -319,6 +438,63 @@ mod tests {
             coupon_id: None,
             points_cost: Decimal::ZERO,
         }
+    }
+
+    fn engine_line(id: i64, qty: i64, cents: i64) -> Line {
+        Line {
+            id: LineId::Int(id),
+            product_id: 1,
+            category_ids: Vec::new(),
+            qty: Decimal::from(qty),
+            price_unit: Decimal::new(cents, 2),
+            discount: Decimal::ZERO,
+            origin_line_id: None,
+        }
+    }
+
+    #[test]
+    fn take_off_leaves_exactly_the_amount_less_the_discount() {
+        // 51.75 + 3.45 + 19.98 = 75.18, less 12 = 63.18 once the engine rounds each line.
+        let mut lines = vec![
+            engine_line(1, 3, 1725),
+            engine_line(2, 1, 345),
+            engine_line(3, 2, 999),
+        ];
+        take_off(&mut lines, Decimal::from(12), Decimal::new(1, 2));
+        let total: Decimal = lines
+            .iter()
+            .map(|l| (l.qty * l.price_unit).round_dp(2))
+            .sum();
+        assert_eq!(total, Decimal::new(6318, 2));
+        // More than the order: nothing left, never below.
+        take_off(&mut lines, Decimal::from(100), Decimal::new(1, 2));
+        assert!(lines.iter().all(|l| l.price_unit.is_zero()));
+    }
+
+    #[test]
+    fn odoo_client_points_are_half_up() {
+        let odoo = Computed {
+            by_odoo_client: true,
+            precision: 2,
+            ..Computed::default()
+        };
+        assert_eq!(
+            odoo.odoo_points(Decimal::new(4_485, 3)),
+            Decimal::new(449, 2)
+        );
+        // The replay's own rounding of scaled prices, a hair below the half, is absorbed.
+        assert_eq!(
+            odoo.odoo_points(Decimal::new(4_484_999, 6)),
+            Decimal::new(449, 2)
+        );
+        assert_eq!(
+            odoo.odoo_points(Decimal::new(4_484, 3)),
+            Decimal::new(448, 2)
+        );
+        assert_eq!(
+            odoo.odoo_points(Decimal::new(-4_485, 3)),
+            Decimal::new(-449, 2)
+        );
     }
 
     #[test]

@@ -15,10 +15,16 @@ use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::evaluate::Computed;
 use crate::error::{DbContext, Result, Side};
 
-/// The addon's points precision (`POINTS_PRECISION`).
+/// The addon's points precision (`POINTS_PRECISION`), also the one pos_loyalty's client rounds
+/// points to (`roundPrecision(..., 0.01)`).
 pub const POINTS_PRECISION: u32 = 2;
+
+/// The engine's points precision when replaying points Odoo's own client computed: fine enough
+/// that the replay rounds them itself, half-up to `POINTS_PRECISION` as that client does.
+pub const ODOO_CLIENT_ENGINE_PRECISION: u32 = 6;
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ProgramInfo {
@@ -52,6 +58,8 @@ pub struct Mapping {
     pub tax_included: HashMap<i32, bool>,
     /// `BASIS_ARGUMENT`, `BASIS_ADDON` or `BASIS_ODOO`.
     pub points_basis_from: &'static str,
+    /// Who computed the points Odoo recorded, and so how the replay computes them.
+    pub computed: Computed,
 }
 
 fn dec(value: f64) -> Decimal {
@@ -127,12 +135,12 @@ fn ids_by(tx: &mut Transaction<'_>, sql: &str, what: &str) -> Result<BTreeMap<i3
 /// imposes; `None`: each program's `aba_points_on_tax_included` where the addon is installed,
 /// else Odoo's stock basis (prices with tax, as pos_loyalty's `get_price_with_tax()`).
 pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapping> {
+    // The addon's column: the engine computed the points (else Odoo's own POS client did).
+    let addon = has_column(tx, "loyalty_program", "aba_points_on_tax_included")?;
     let (tax, points_basis_from) = match tax_included {
         Some(true) => ("true", BASIS_ARGUMENT),
         Some(false) => ("false", BASIS_ARGUMENT),
-        None if has_column(tx, "loyalty_program", "aba_points_on_tax_included")? => {
-            ("coalesce(aba_points_on_tax_included, false)", BASIS_ADDON)
-        }
+        None if addon => ("coalesce(aba_points_on_tax_included, false)", BASIS_ADDON),
         None => ("true", BASIS_ODOO),
     };
     let exclusive = if has_column(tx, "loyalty_program", "aba_exclusive")? {
@@ -190,7 +198,8 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
             "SELECT program_id, id, reward_type::text, coalesce(active, false), discount_product_tag_id,
                     coalesce(nullif(trim(discount_product_domain), ''), '[]')::text, discount_mode::text,
                     coalesce(discount, 0), coalesce(discount_applicability, 'order')::text,
-                    discount_product_category_id, coalesce(discount_max_amount, 0), coalesce(required_points, 0)
+                    discount_product_category_id, coalesce(discount_max_amount, 0), coalesce(required_points, 0),
+                    reward_product_id
              FROM public.loyalty_reward ORDER BY id",
             &[],
         )
@@ -206,7 +215,11 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
                     .filter(|r| *r > Decimal::ZERO)
                     .unwrap_or(Decimal::new(1, 2)),
             },
-            points_precision: POINTS_PRECISION,
+            points_precision: if addon {
+                POINTS_PRECISION
+            } else {
+                ODOO_CLIENT_ENGINE_PRECISION
+            },
             tiers,
             validity_days,
             programs: Vec::new(),
@@ -217,7 +230,32 @@ pub fn read(tx: &mut Transaction<'_>, tax_included: Option<bool>) -> Result<Mapp
         not_audited: Vec::new(),
         tax_included: HashMap::new(),
         points_basis_from,
+        computed: Computed {
+            by_odoo_client: !addon,
+            precision: POINTS_PRECISION,
+            reward_programs: HashMap::new(),
+            free_products: HashMap::new(),
+        },
     };
+    let wallets: Vec<i32> = programs
+        .iter()
+        .filter(|p| matches!(p.get::<_, String>(2).as_str(), "gift_card" | "ewallet"))
+        .map(|p| p.get(0))
+        .collect();
+    for w in &rewards {
+        let program: i32 = w.get(0);
+        if w.get::<_, String>(2) == "product" {
+            let product: Option<i32> = w.get(12);
+            mapping
+                .computed
+                .free_products
+                .insert(w.get(1), product.into_iter().collect());
+        }
+        mapping
+            .computed
+            .reward_programs
+            .insert(w.get(1), (program, wallets.contains(&program)));
+    }
     for p in &programs {
         let id: i32 = p.get(0);
         let program_type: String = p.get(2);

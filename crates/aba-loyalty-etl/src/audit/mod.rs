@@ -8,6 +8,7 @@
 //! Findings and the per-card proposed `adjust` moves are stored in the engine database.
 pub mod compare;
 pub mod evaluate;
+pub mod ledger;
 pub mod mapping;
 pub mod record;
 pub mod rows;
@@ -200,6 +201,7 @@ impl Etl {
         }
         let categories = rows::categories(&mut tx)?;
         let partners = rows::cards_by_partner(&mut tx, &programs)?;
+        let ledger = ledger::history_sql(&mut tx, &programs)?;
         let engine = Engine::from_config(map.config.clone());
         // An order without a membership snapshot (before the addon, or a customer without
         // membership) earned at 1x: replayed without tiers, where the engine would otherwise
@@ -248,7 +250,7 @@ impl Etl {
                        SELECT h.card_id, 1, NULL, NULL, h.order_id, coalesce(h.order_model = 'pos.order', false),
                               h.issued, h.used, h.create_date, h.id
                        FROM public.loyalty_history h JOIN public.loyalty_card c ON c.id = h.card_id
-                       WHERE c.program_id = ANY({programs})
+                       WHERE c.program_id = ANY({programs}){ledger}
                        ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the cards and their history")?;
@@ -345,6 +347,7 @@ impl Etl {
                                 engine_for(order),
                                 program_id,
                                 tax_included(program_id),
+                                &map.computed,
                                 order,
                                 &mut sale_of,
                             );
@@ -450,6 +453,7 @@ impl Etl {
                                 engine_for(&order),
                                 card.program_id,
                                 tax_included(card.program_id),
+                                &map.computed,
                                 &order,
                                 &mut sales,
                             ) {
