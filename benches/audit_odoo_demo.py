@@ -59,6 +59,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from odoo_harness import (
+    BENCH_PROGRAM,
+    OPEN_SESSION,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -80,16 +82,7 @@ admin = env.ref("base.user_admin")
 env = env(user=admin)
 config = env.ref("point_of_sale.pos_config_main")
 # The demo programs stay as the demo installs them; the bench's is added next to them.
-program = env["loyalty.program"].create({
-    "name": "Bench points", "program_type": "loyalty", "trigger": "auto", "applies_on": "both",
-    "pos_ok": True, "pos_config_ids": [(6, 0, config.ids)],
-    "rule_ids": [(0, 0, {"reward_point_mode": "money", "reward_point_amount": P["earn_rate"],
-                         "minimum_qty": 0})],
-    "reward_ids": [(0, 0, {"reward_type": "discount", "discount_mode": "per_point",
-                           "discount": 1, "discount_applicability": "order",
-                           "required_points": 1})],
-})
-reward = program.reward_ids
+""" + BENCH_PROGRAM + r"""
 tax = env["account.tax"].search([("type_tax_use", "=", "sale"), ("amount_type", "=", "percent"),
                                  ("price_include", "=", False), ("amount", ">", 0),
                                  ("company_id", "=", env.company.id)], limit=1)
@@ -107,13 +100,7 @@ if P["addon"]:
     icp.set_param("asd_aba_loyalty.use_rust_engine", "True")
     icp.set_param("asd_aba_loyalty.shadow_mode", "False")
     config.sudo().write({"rust_engine_rollout_percentage": 100})
-if not config.current_session_id:
-    config.open_ui()
-session = config.current_session_id
-if session.state == "opening_control":
-    session.set_opening_control(0, "")
-methods = config.payment_method_ids
-method = methods.filtered(lambda m: m.is_cash_count and not m.split_transactions)[:1] or methods[:1]
+""" + OPEN_SESSION + r"""
 demo = env.ref("pos_loyalty.loyalty_program")
 pen_reward = demo.reward_ids.filtered(lambda r: r.reward_type == "product")[:1]
 pen = pen_reward.reward_product_id[:1]

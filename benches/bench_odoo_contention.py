@@ -49,6 +49,7 @@ from pathlib import Path
 
 from odoo_harness import (
     BENCH_LOYALTY_PROGRAM,
+    OPEN_SESSION,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -79,13 +80,7 @@ if P["mode"] != "stock":
 partner = env["res.partner"].create({"name": "Bench hot customer"})
 card = env["loyalty.card"].create({"program_id": program.id, "partner_id": partner.id,
                                    "points": P["start_points"]})
-if not config.current_session_id:
-    config.open_ui()
-session = config.current_session_id
-if session.state == "opening_control":
-    session.set_opening_control(0, "")
-methods = config.payment_method_ids
-method = methods.filtered(lambda m: m.is_cash_count and not m.split_transactions)[:1] or methods[:1]
+""" + OPEN_SESSION + r"""
 env.cr.commit()
 RESULT = {
     "config_id": config.id, "session_id": session.id, "session_state": session.state,

@@ -61,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from odoo_harness import (
     BENCH_LOYALTY_PROGRAM,
+    OPEN_SESSION,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -96,13 +97,7 @@ partners = env["res.partner"].create([{"name": f"Bench customer {n}"}
                                       for n in range(P["partners"])])
 cards = env["loyalty.card"].create([{"program_id": program.id, "partner_id": p.id,
                                      "points": P["start_points"]} for p in partners])
-if not config.current_session_id:
-    config.open_ui()
-session = config.current_session_id
-if session.state == "opening_control":
-    session.set_opening_control(0, "")
-methods = config.payment_method_ids
-method = methods.filtered(lambda m: m.is_cash_count and not m.split_transactions)[:1] or methods[:1]
+""" + OPEN_SESSION + r"""
 env.cr.commit()
 RESULT = {
     "config_id": config.id, "session_id": session.id, "session_state": session.state,

@@ -58,11 +58,11 @@ REFUSALS = frozenset({
 RESULT_MARK = "@@ABA_HARNESS_RESULT@@"
 
 # `odoo-bin shell` code the benches share (with `env`, `config` a pos.config and P their
-# parameters: earn_rate, prices): one live loyalty program, the bench's (the demo's would add
-# their own points and rewards): points per money spent, a per-point discount reward; and
-# tax-free products at P["prices"], so that amounts and points are exact.
-BENCH_LOYALTY_PROGRAM = r"""
-env["loyalty.program"].search([]).write({"active": False})
+# parameters: earn_rate, prices). BENCH_PROGRAM: the bench's loyalty program, points per money
+# spent and a per-point discount reward. BENCH_LOYALTY_PROGRAM: that program alone live (the
+# demo's would add their own points and rewards), and tax-free products at P["prices"], so that
+# amounts and points are exact.
+BENCH_PROGRAM = r"""
 program = env["loyalty.program"].create({
     "name": "Bench points",
     "program_type": "loyalty",
@@ -77,11 +77,26 @@ program = env["loyalty.program"].create({
                            "required_points": 1})],
 })
 reward = program.reward_ids
+"""
+BENCH_LOYALTY_PROGRAM = 'env["loyalty.program"].search([]).write({"active": False})\n' + BENCH_PROGRAM + r"""
 products = env["product.product"].create([
     {"name": f"Bench item {price}", "type": "consu", "available_in_pos": True,
      "list_price": price, "taxes_id": [(5, 0, 0)]}
     for price in P["prices"]
 ])
+"""
+
+
+# `odoo-bin shell` code: `config`'s session open and counted in (`session`), and the cash
+# payment method the benches pay with (`method`).
+OPEN_SESSION = r"""
+if not config.current_session_id:
+    config.open_ui()
+session = config.current_session_id
+if session.state == "opening_control":
+    session.set_opening_control(0, "")
+methods = config.payment_method_ids
+method = methods.filtered(lambda m: m.is_cash_count and not m.split_transactions)[:1] or methods[:1]
 """
 
 
