@@ -136,7 +136,7 @@ impl PyEtl {
     /// Replay Odoo's POS history through the engine (docs/audit.md); `since`/`until`: ISO
     /// dates or date-times (UTC), `tolerance`: a decimal string.
     /// `points_on_tax_included`: `None` takes the basis Odoo used.
-    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000, points_on_tax_included=None))]
+    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000, points_on_tax_included=None, sort_memory=aba_loyalty_etl::audit::SORT_MEMORY))]
     #[allow(clippy::too_many_arguments)]
     fn audit(
         &self,
@@ -148,6 +148,7 @@ impl PyEtl {
         max_findings: usize,
         max_cards: usize,
         points_on_tax_included: Option<bool>,
+        sort_memory: usize,
     ) -> PyResult<String> {
         let parse = |field: &str, text: Option<&str>| {
             text.map(|t| aba_loyalty_etl::audit::parse_when(field, t))
@@ -162,6 +163,7 @@ impl PyEtl {
             max_findings,
             max_cards,
             points_on_tax_included,
+            sort_memory,
         };
         run(py, || self.inner.audit(&options))
     }

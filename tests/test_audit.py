@@ -62,6 +62,19 @@ def test_every_injected_error_is_found_and_none_invented(audited):
     assert report["alert"] is True  # default threshold 0
 
 
+def test_replayed_orders_sorted_on_disk_give_the_same_report(audited):
+    """Past `sort_memory_mb` the replayed orders go to sorted runs on disk and are merged back:
+    the same findings, cards and totals as when they all fit in memory."""
+    source, target, _, report = audited
+    assert report["sort_runs"] == 0
+    spilled = etl.audit(source, target, sort_memory_mb=0.0625, max_findings=100_000)
+    assert spilled["sort_runs"] >= 2
+    assert _keys(spilled["findings"]) == _keys(report["findings"])
+    assert spilled["cards"] == report["cards"]
+    for key in ("orders_audited", "points_total_odoo", "points_total_replayed", "findings_by_kind"):
+        assert spilled[key] == report[key], key
+
+
 def test_the_whole_history_was_replayed(audited):
     source, _, generated, report = audited
     with psycopg2.connect(source) as conn, conn.cursor() as cur:
@@ -365,6 +378,8 @@ def test_cli_prints_json_and_exits_3_above_the_threshold(audited):
         ({"threshold": -1}, "threshold"),
         ({"max_findings": "10"}, "max_findings"),
         ({"points_on_tax_included": "yes"}, "points_on_tax_included"),
+        ({"sort_memory_mb": 0.01}, "sort_memory_mb"),
+        ({"sort_memory_mb": "16"}, "sort_memory_mb"),
     ],
 )
 def test_bad_arguments_name_the_field(audited, kwargs, field):

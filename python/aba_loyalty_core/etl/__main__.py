@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", default="0.000001", help="points difference still counted as equal")
     p.add_argument("--max-findings", type=int, default=10_000, help="findings kept in the report (all are counted)")
     p.add_argument("--max-cards", type=int, default=10_000, help="card summaries kept in the report")
+    p.add_argument("--sort-memory-mb", type=float, default=16,
+                   help="MiB of replayed orders held in memory before they are sorted on disk (default 16)")
     basis = p.add_mutually_exclusive_group()
     basis.add_argument("--points-on-tax-included", dest="points_on_tax_included", action="store_const", const=True,
                        help="replay on unit prices with tax (default: the basis Odoo used)")
@@ -135,7 +137,8 @@ def _run(args: argparse.Namespace) -> int:
     if cmd == "audit":
         report = etl.audit(since=args.since, until=args.until, threshold=args.threshold,
                            tolerance=args.tolerance, max_findings=args.max_findings, max_cards=args.max_cards,
-                           points_on_tax_included=args.points_on_tax_included)
+                           points_on_tax_included=args.points_on_tax_included,
+                           sort_memory_mb=args.sort_memory_mb)
         _print(report)
         return EXIT_ALERT if report["alert"] else 0
     if cmd == "follow":

@@ -144,6 +144,7 @@ class Etl:
         max_findings: int = 10_000,
         max_cards: int = 10_000,
         points_on_tax_included: bool | None = None,
+        sort_memory_mb: float = 16,
         on_alert: Callable[[Report], object] | None = None,
     ) -> Report:
         """Replay Odoo's paid POS orders in [since, until) through the engine (docs/audit.md).
@@ -157,15 +158,21 @@ class Etl:
         ``threshold``; then ``on_alert(report)`` is called). Points are earned on unit prices
         with tax when ``points_on_tax_included`` is true, without when false; ``None`` takes the
         basis Odoo used (the addon's ``aba_points_on_tax_included`` per program when installed,
-        else stock Odoo's prices with tax); ``points_basis_from`` says which.
+        else stock Odoo's prices with tax); ``points_basis_from`` says which. Replayed orders
+        beyond ``sort_memory_mb`` MiB are sorted on disk (temporary files; ``sort_runs`` in the
+        report), so memory stays bounded whatever the history's size.
         """
         if points_on_tax_included is not None and not isinstance(points_on_tax_included, bool):
             raise EtlArgumentError(f"points_on_tax_included: {points_on_tax_included!r} is not a bool or None")
         for field, value in (("threshold", threshold), ("max_findings", max_findings), ("max_cards", max_cards)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise EtlArgumentError(f"{field}: {value!r} is not an integer >= 0")
+        if isinstance(sort_memory_mb, bool) or not isinstance(sort_memory_mb, (int, float)) \
+                or not 0.0625 <= sort_memory_mb <= 1 << 20:
+            raise EtlArgumentError(f"sort_memory_mb: {sort_memory_mb!r} is not a number of MiB in [0.0625, 1048576]")
         report = json.loads(self._native.audit(_when(since, "since"), _when(until, "until"), threshold,
-                                               str(tolerance), max_findings, max_cards, points_on_tax_included))
+                                               str(tolerance), max_findings, max_cards, points_on_tax_included,
+                                               int(sort_memory_mb * (1 << 20))))
         if report["alert"] and on_alert is not None:
             on_alert(report)
         return report
@@ -310,12 +317,14 @@ def audit(
     max_findings: int = 10_000,
     max_cards: int = 10_000,
     points_on_tax_included: bool | None = None,
+    sort_memory_mb: float = 16,
     on_alert: Callable[[Report], object] | None = None,
 ) -> Report:
     """See :meth:`Etl.audit`."""
     return Etl(source_dsn, target_dsn).audit(since=since, until=until, threshold=threshold, tolerance=tolerance,
                                              max_findings=max_findings, max_cards=max_cards,
-                                             points_on_tax_included=points_on_tax_included, on_alert=on_alert)
+                                             points_on_tax_included=points_on_tax_included,
+                                             sort_memory_mb=sort_memory_mb, on_alert=on_alert)
 
 
 def follow(source_dsn: str | None = None, target_dsn: str | None = None, **options: Any) -> Report:

@@ -46,6 +46,8 @@ pub struct AuditOptions {
     /// Replay on unit prices with tax (`Some(true)`) or without; `None`: as Odoo computed them
     /// (the addon's `aba_points_on_tax_included` per program when installed, else with tax).
     pub points_on_tax_included: Option<bool>,
+    /// Bytes of replayed orders held in memory before they are sorted on disk (>= 64 KiB).
+    pub sort_memory: usize,
 }
 
 impl Default for AuditOptions {
@@ -58,6 +60,7 @@ impl Default for AuditOptions {
             max_findings: 10_000,
             max_cards: 10_000,
             points_on_tax_included: None,
+            sort_memory: SORT_MEMORY,
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct AuditReport {
     /// points its rules refuse).
     pub redemptions_as_recorded: u64,
     pub orders_per_second: f64,
+    /// Sorted runs the replayed orders were written to on disk (0: they fit `sort_memory`).
+    pub sort_runs: usize,
     /// Of `duration_ms`, the time spent evaluating and comparing (the rest: reading the source,
     /// waiting for its sorts, storing the report).
     pub replay_ms: f64,
@@ -121,9 +126,11 @@ struct Batch {
     used: usize,
 }
 
-/// Bytes of replayed orders held in memory before the spill writes a sorted run (a record is
-/// about 100 bytes: some 150,000 orders).
-const SPILL_BUDGET: usize = 16 << 20;
+/// Default bytes of replayed orders held in memory before the spill writes a sorted run (a
+/// record is about 100 bytes: some 150,000 orders).
+pub const SORT_MEMORY: usize = 16 << 20;
+/// Below this a run would hold a few hundred orders: many files for nothing.
+const SORT_MEMORY_MIN: usize = 64 << 10;
 
 fn literal(ts: &NaiveDateTime) -> String {
     format!("'{}'::timestamp", ts.format("%Y-%m-%d %H:%M:%S%.6f"))
@@ -290,7 +297,7 @@ impl Etl {
         // the card's earlier sales), and left in the spill. The two COPY streams are read and
         // decoded on a second thread (the client's per-row work is a third of the reading),
         // handing batches of orders over; their buffers come back to be refilled.
-        let mut spill = spill::Spill::new(SPILL_BUDGET);
+        let mut spill = spill::Spill::new(options.sort_memory);
         let audited = |o: &rows::OrderRows| o.partner_id.is_some_and(|p| partners.contains_key(&p));
         let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(READ_AHEAD);
         let (empty, empty_rx) = std::sync::mpsc::channel::<Batch>();
@@ -393,15 +400,15 @@ impl Etl {
         });
         pass1?;
         log::info!(
-            "audit: {} (card, order) replayed, {} spilled runs; comparing card by card",
-            t.orders_audited,
-            spill.runs()
+            "audit: {} (card, order) replayed; comparing card by card",
+            t.orders_audited
         );
 
         // Pass 2, card by card in date order, merged with the cards' history: refunds
         // evaluated with the sales before them, then the card compared.
         let mut cards = rows::Cards::new(cards_reader, precision);
         let mut sorted = spill.sorted()?;
+        let sort_runs = sorted.runs();
         let window = compare::Window {
             since: options.since,
             until: options.until,
@@ -499,6 +506,7 @@ impl Etl {
             not_evaluable_examples: t.not_evaluable_examples,
             redemptions_as_recorded: t.as_recorded,
             orders_per_second: t.orders_audited as f64 / duration.max(1e-9),
+            sort_runs,
             replay_ms: t.replay.as_secs_f64() * 1e3,
             cards_audited: t.cards_audited,
             cards_with_difference: t.cards_with_difference,
@@ -594,6 +602,12 @@ fn check(options: &AuditOptions) -> Result<()> {
     }
     if options.tolerance.is_sign_negative() {
         return bad("tolerance", "must be >= 0".into());
+    }
+    if options.sort_memory < SORT_MEMORY_MIN {
+        return bad(
+            "sort_memory_mb",
+            format!("{} bytes is below the 64 KiB minimum", options.sort_memory),
+        );
     }
     Ok(())
 }

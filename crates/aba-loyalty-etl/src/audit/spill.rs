@@ -169,6 +169,11 @@ pub struct Sorted {
 }
 
 impl Sorted {
+    /// Runs merged from disk (0: everything stayed in memory).
+    pub fn runs(&self) -> usize {
+        self.readers.len()
+    }
+
     /// The next record; its payload stays valid until the next call.
     pub fn next_record(&mut self) -> Result<Option<(Key, &[u8])>> {
         if self.readers.is_empty() {
