@@ -15,6 +15,10 @@ use aba_loyalty_etl::{Etl, EtlError};
 use pyo3::prelude::*;
 use serde::Serialize;
 
+// `Etl.audit`'s signature writes the audit's default sort memory as a literal (so that Python
+// sees it); a change of the default must change it too.
+const _: () = assert!(aba_loyalty_etl::audit::SORT_MEMORY == 16_777_216);
+
 use crate::errors::{etl_err, py_err, PyExc};
 
 /// Run `f` without the GIL; a panic becomes an `EtlError`, never a crash of the caller.
@@ -136,7 +140,7 @@ impl PyEtl {
     /// Replay Odoo's POS history through the engine (docs/audit.md); `since`/`until`: ISO
     /// dates or date-times (UTC), `tolerance`: a decimal string.
     /// `points_on_tax_included`: `None` takes the basis Odoo used.
-    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000, points_on_tax_included=None, sort_memory=aba_loyalty_etl::audit::SORT_MEMORY))]
+    #[pyo3(signature = (since=None, until=None, threshold=0, tolerance="0.000001", max_findings=10000, max_cards=10000, points_on_tax_included=None, sort_memory=16777216))]
     #[allow(clippy::too_many_arguments)]
     fn audit(
         &self,
