@@ -15,11 +15,11 @@ use aba_loyalty_etl::{Etl, EtlError};
 use pyo3::prelude::*;
 use serde::Serialize;
 
+use crate::errors::{etl_err, py_err, PyExc};
+
 // `Etl.audit`'s signature writes the audit's default sort memory as a literal (so that Python
 // sees it); a change of the default must change it too.
 const _: () = assert!(aba_loyalty_etl::audit::SORT_MEMORY == 16_777_216);
-
-use crate::errors::{etl_err, py_err, PyExc};
 
 /// Run `f` without the GIL; a panic becomes an `EtlError`, never a crash of the caller.
 pub(crate) fn run<T: Serialize + Send>(
