@@ -302,7 +302,9 @@ impl Etl {
         let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(READ_AHEAD);
         let (empty, empty_rx) = std::sync::mpsc::channel::<Batch>();
         let pass1 = std::thread::scope(|scope| -> Result<()> {
-            scope.spawn(move || {
+            // Named, for profilers and thread listings.
+            let reader = std::thread::Builder::new().name("aba-audit-read".into());
+            let spawned = reader.spawn_scoped(scope, move || {
                 let mut done = false;
                 while !done {
                     let mut batch = empty_rx.try_recv().unwrap_or_default();
@@ -329,6 +331,10 @@ impl Etl {
                     }
                 }
             });
+            spawned.map_err(|source| EtlError::Io {
+                during: "starting the audit's reading thread".into(),
+                source,
+            })?;
             let mut bytes = Vec::new();
             let mut sale_of = Vec::new();
             let mut last_log = Instant::now();
