@@ -1,24 +1,26 @@
 //! Audit: Odoo's POS order history replayed through the engine, natively, against what Odoo
 //! recorded (`loyalty_history` per order and card, `loyalty_card.points`). Issue 13, docs/audit.md.
 //!
-//! The source is only read, in one REPEATABLE READ READ ONLY snapshot shared by two
-//! connections (two COPY streams at once): (1) the audited cards then each card's history,
-//! (2) each (card, paid order of the card's partner) with its lines, both in card order and
-//! merged here card by card, so memory holds one card's orders and history at a time.
+//! The source is only read, in one REPEATABLE READ READ ONLY snapshot shared by three
+//! connections, one COPY stream each: the audited cards then each card's history (`rows`,
+//! `ledger`), the paid orders in id order and their lines in `order_id` order (`rows`). This
+//! module opens them and reports; `replay` runs the two passes (each order evaluated into the
+//! `spill`, then card by card against the history: `evaluate`, `compare`), `tally` counts.
 //! Findings and the per-card proposed `adjust` moves are stored in the engine database.
 pub mod compare;
 pub mod evaluate;
 pub mod ledger;
 pub mod mapping;
 pub mod record;
+pub mod replay;
 pub mod rows;
 pub mod spill;
 pub mod store;
+pub mod tally;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use aba_loyalty_calc::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use postgres::IsolationLevel;
 use rust_decimal::Decimal;
@@ -29,6 +31,7 @@ use crate::{schema, Etl};
 
 pub use compare::{Adjust, CardSummary, Finding, KINDS};
 pub use mapping::ProgramInfo;
+use tally::Tally;
 
 #[derive(Clone, Debug)]
 pub struct AuditOptions {
@@ -115,17 +118,6 @@ pub struct AuditReport {
     pub alert: bool,
 }
 
-/// Orders handed from the reading thread to the replay at a time, and batches read ahead.
-const BATCH: usize = 256;
-const READ_AHEAD: usize = 4;
-
-/// Orders read for the replay; `orders[..used]` are this batch's (the rest: buffers kept).
-#[derive(Default)]
-struct Batch {
-    orders: Vec<rows::OrderRows>,
-    used: usize,
-}
-
 /// Default bytes of replayed orders held in memory before the spill writes a sorted run (a
 /// record is about 100 bytes: some 150,000 orders).
 pub const SORT_MEMORY: usize = 16 << 20;
@@ -209,21 +201,6 @@ impl Etl {
         let categories = rows::categories(&mut tx)?;
         let partners = rows::cards_by_partner(&mut tx, &programs)?;
         let ledger = ledger::history_sql(&mut tx, &programs)?;
-        let engine = Engine::from_config(map.config.clone());
-        // An order without a membership snapshot (before the addon, or a customer without
-        // membership) earned at 1x: replayed without tiers, where the engine would otherwise
-        // hold it as pending_membership until a snapshot comes.
-        let engine_plain = Engine::from_config(aba_loyalty_calc::Config {
-            tiers: Vec::new(),
-            ..map.config.clone()
-        });
-        let engine_for = |order: &rows::OrderRows| {
-            if order.membership.is_some() {
-                &engine
-            } else {
-                &engine_plain
-            }
-        };
         log::info!(
             "audit: {} programs audited, {} not audited, {} card holders",
             map.audited.len(),
@@ -287,205 +264,27 @@ impl Etl {
                        ORDER BY l.order_id) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the POS order lines")?;
-        let mut orders = rows::Orders::new(orders_reader, lines_reader, precision, categories);
+        let orders = rows::Orders::new(orders_reader, lines_reader, precision, categories);
 
+        let replayer = replay::Replayer::new(&map);
         let mut t = Tally::new(options);
-        let tax_included =
-            |program_id: i32| map.tax_included.get(&program_id).copied().unwrap_or(true);
-
-        // Pass 1, in order id order: each (card, order) evaluated, but for refunds (they need
-        // the card's earlier sales), and left in the spill. The two COPY streams are read and
-        // decoded on a second thread (the client's per-row work is a third of the reading),
-        // handing batches of orders over; their buffers come back to be refilled.
         let mut spill = spill::Spill::new(options.sort_memory);
-        let audited = |o: &rows::OrderRows| o.partner_id.is_some_and(|p| partners.contains_key(&p));
-        let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(READ_AHEAD);
-        let (empty, empty_rx) = std::sync::mpsc::channel::<Batch>();
-        let pass1 = std::thread::scope(|scope| -> Result<()> {
-            // Named, for profilers and thread listings.
-            let reader = std::thread::Builder::new().name("aba-audit-read".into());
-            let spawned = reader.spawn_scoped(scope, move || {
-                let mut done = false;
-                while !done {
-                    let mut batch = empty_rx.try_recv().unwrap_or_default();
-                    batch.used = 0;
-                    while batch.used < BATCH {
-                        if batch.orders.len() == batch.used {
-                            batch.orders.push(rows::OrderRows::default());
-                        }
-                        match orders.next_order(&mut batch.orders[batch.used], audited) {
-                            Ok(true) => batch.used += 1,
-                            Ok(false) => {
-                                done = true;
-                                break;
-                            }
-                            Err(e) => {
-                                let _ = full.send(Err(e));
-                                return;
-                            }
-                        }
-                    }
-                    // The receiver gone (the replay failed): stop reading.
-                    if full.send(Ok(batch)).is_err() {
-                        return;
-                    }
-                }
-            });
-            spawned.map_err(|source| EtlError::Io {
-                during: "starting the audit's reading thread".into(),
-                source,
-            })?;
-            let mut bytes = Vec::new();
-            let mut sale_of = Vec::new();
-            let mut last_log = Instant::now();
-            for batch in full_rx {
-                let mut batch = batch?;
-                for order in &mut batch.orders[..batch.used] {
-                    t.orders_paid += 1;
-                    let Some(cards) = order.partner_id.and_then(|p| partners.get(&p)) else {
-                        t.orders_without_card += 1;
-                        continue;
-                    };
-                    for &(card_id, program_id) in cards {
-                        order.card_id = card_id;
-                        t.orders_audited += 1;
-                        let refund = evaluate::is_refund(order);
-                        t.orders_with_membership +=
-                            u64::from(order.membership.is_some() && !refund);
-                        let record = if refund {
-                            record::Record::Refund(order.clone())
-                        } else {
-                            let started = Instant::now();
-                            let verdict = evaluate::replay(
-                                engine_for(order),
-                                program_id,
-                                tax_included(program_id),
-                                &map.computed,
-                                order,
-                                &mut sale_of,
-                            );
-                            t.replay += started.elapsed();
-                            match verdict {
-                                Ok(r) => {
-                                    t.as_recorded += u64::from(r.redemption_as_recorded);
-                                    record::Record::Sale {
-                                        replayed: r,
-                                        spent: sale_of.pop(),
-                                        membership: order.membership.clone().map(|m| {
-                                            (m, order.lines.iter().map(|l| l.id).collect())
-                                        }),
-                                    }
-                                }
-                                Err(reason) => {
-                                    t.not_evaluable(order.order_id, reason);
-                                    continue;
-                                }
-                            }
-                        };
-                        record.encode(&mut bytes);
-                        let key = spill::Key {
-                            card_id,
-                            date_us: record::micros(&order.date_order),
-                            order_id: order.order_id,
-                        };
-                        spill.push(key, &bytes)?;
-                    }
-                }
-                let _ = empty.send(batch);
-                if last_log.elapsed().as_secs() >= 5 {
-                    last_log = Instant::now();
-                    log::info!(
-                        "audit: {} orders read, {} replayed ({:.0} orders/s)",
-                        t.orders_paid,
-                        t.orders_audited,
-                        t.orders_audited as f64 / clock.elapsed().as_secs_f64()
-                    );
-                }
-            }
-            Ok(())
-        });
-        pass1?;
+        replayer.first_pass(orders, &partners, &mut t, &mut spill, clock)?;
         log::info!(
             "audit: {} (card, order) replayed; comparing card by card",
             t.orders_audited
         );
 
-        // Pass 2, card by card in date order, merged with the cards' history: refunds
-        // evaluated with the sales before them, then the card compared.
-        let mut cards = rows::Cards::new(cards_reader, precision);
-        let mut sorted = spill.sorted()?;
+        let cards = rows::Cards::new(cards_reader, precision);
+        let sorted = spill.sorted()?;
         let sort_runs = sorted.runs();
         let window = compare::Window {
             since: options.since,
             until: options.until,
             tolerance: options.tolerance,
         };
-        let mut pending = next_replayed(&mut sorted)?;
-        let mut replayed: Vec<(i32, evaluate::Replayed)> = Vec::new();
-        // The card's sales that spent points, for their refunds (kept per card only).
-        let mut sales: Vec<evaluate::Sale> = Vec::new();
-        // The card's sales with a membership snapshot, with their line ids, for their refunds.
-        let mut snapshots: Vec<(rows::Membership, Vec<i32>, i64)> = Vec::new();
-        while let Some(card) = cards.next_card()? {
-            replayed.clear();
-            sales.clear();
-            snapshots.clear();
-            let started = Instant::now();
-            // Records of cards the card stream does not have cannot occur (same programs);
-            // skip any below the card defensively.
-            while let Some((key, record)) = pending.take_if(|(k, _)| k.card_id <= card.card_id) {
-                if key.card_id == card.card_id {
-                    match record {
-                        record::Record::Sale {
-                            replayed: r,
-                            spent,
-                            membership,
-                        } => {
-                            sales.extend(spent);
-                            snapshots.extend(membership.map(|(m, ids)| (m, ids, key.date_us)));
-                            replayed.push((key.order_id, r));
-                        }
-                        record::Record::Refund(mut order) => {
-                            // As the addon: with its sale's snapshot, on the sale's date (the
-                            // snapshot is valid then); its own when the sale is not among the
-                            // card's replayed orders (e.g. before `since`).
-                            if let Some((m, _, sold_us)) = snapshots.iter().find(|(_, ids, _)| {
-                                order
-                                    .lines
-                                    .iter()
-                                    .any(|l| l.refunded_line_id.is_some_and(|r| ids.contains(&r)))
-                            }) {
-                                order.membership = Some(m.clone());
-                                if let Some(at) = chrono::DateTime::from_timestamp_micros(*sold_us)
-                                {
-                                    order.date_order = at.naive_utc();
-                                }
-                            }
-                            t.orders_with_membership += u64::from(order.membership.is_some());
-                            match evaluate::replay(
-                                engine_for(&order),
-                                card.program_id,
-                                tax_included(card.program_id),
-                                &map.computed,
-                                &order,
-                                &mut sales,
-                            ) {
-                                Ok(r) => {
-                                    t.as_recorded += u64::from(r.redemption_as_recorded);
-                                    replayed.push((key.order_id, r));
-                                }
-                                Err(reason) => t.not_evaluable(key.order_id, reason),
-                            }
-                        }
-                    }
-                }
-                pending = next_replayed(&mut sorted)?;
-            }
-            let summary = compare::card(&card, &replayed, window, &mut t.buffer);
-            t.card(summary);
-            t.replay += started.elapsed();
-        }
-        drop(cards);
+        replayer.second_pass(cards, sorted, window, &mut t)?;
+
         for t in [tx, tx2, tx3] {
             t.commit()
                 .db(Side::Source, "closing the read-only snapshot")?;
@@ -558,19 +357,6 @@ fn read_only(client: &mut postgres::Client) -> Result<postgres::Transaction<'_>>
         .db(Side::Source, "opening a read-only snapshot")
 }
 
-/// The spill's next record, decoded.
-fn next_replayed(sorted: &mut spill::Sorted) -> Result<Option<(spill::Key, record::Record)>> {
-    match sorted.next_record()? {
-        None => Ok(None),
-        Some((key, bytes)) => record::Record::decode(bytes)
-            .map(|r| Some((key, r)))
-            .map_err(|reason| EtlError::Io {
-                during: "reading back the audit's replayed orders".into(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidData, reason),
-            }),
-    }
-}
-
 /// A date (`2024-01-31`, midnight) or date-time (`2024-01-31T08:00:00`, `2024-01-31 08:00`)
 /// in UTC, as Odoo stores `date_order`.
 pub fn parse_when(field: &str, text: &str) -> Result<NaiveDateTime> {
@@ -616,81 +402,4 @@ fn check(options: &AuditOptions) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Counts over every card, and the findings and cards kept.
-struct Tally {
-    max_findings: usize,
-    max_cards: usize,
-    orders_paid: u64,
-    orders_without_card: u64,
-    orders_with_membership: u64,
-    orders_audited: u64,
-    replay: std::time::Duration,
-    not_evaluable: u64,
-    not_evaluable_examples: Vec<String>,
-    as_recorded: u64,
-    cards_audited: u64,
-    cards_with_difference: u64,
-    total_odoo: Decimal,
-    total_replayed: Decimal,
-    findings_count: u64,
-    by_kind: BTreeMap<&'static str, u64>,
-    /// This card's findings, moved to `findings` (up to the cap) after each card.
-    buffer: Vec<Finding>,
-    findings: Vec<Finding>,
-    cards: Vec<CardSummary>,
-}
-
-impl Tally {
-    fn new(options: &AuditOptions) -> Self {
-        Tally {
-            max_findings: options.max_findings,
-            max_cards: options.max_cards,
-            orders_paid: 0,
-            orders_without_card: 0,
-            orders_with_membership: 0,
-            orders_audited: 0,
-            replay: std::time::Duration::ZERO,
-            not_evaluable: 0,
-            not_evaluable_examples: Vec::new(),
-            as_recorded: 0,
-            cards_audited: 0,
-            cards_with_difference: 0,
-            total_odoo: Decimal::ZERO,
-            total_replayed: Decimal::ZERO,
-            findings_count: 0,
-            by_kind: KINDS.iter().map(|k| (*k, 0)).collect(),
-            buffer: Vec::new(),
-            findings: Vec::new(),
-            cards: Vec::new(),
-        }
-    }
-
-    fn not_evaluable(&mut self, order_id: i32, reason: String) {
-        self.not_evaluable += 1;
-        if self.not_evaluable_examples.len() < 20 {
-            self.not_evaluable_examples
-                .push(format!("pos.order {order_id}: {reason}"));
-        }
-    }
-
-    fn card(&mut self, summary: CardSummary) {
-        self.cards_audited += 1;
-        self.total_odoo += summary.odoo_balance;
-        self.total_replayed += summary.replayed_balance;
-        for f in self.buffer.drain(..) {
-            self.findings_count += 1;
-            *self.by_kind.entry(f.kind).or_default() += 1;
-            if self.findings.len() < self.max_findings {
-                self.findings.push(f);
-            }
-        }
-        if summary.adjust.is_some() {
-            self.cards_with_difference += 1;
-            if self.cards.len() < self.max_cards {
-                self.cards.push(summary);
-            }
-        }
-    }
 }
