@@ -379,6 +379,7 @@ def test_cli_prints_json_and_exits_3_above_the_threshold(audited):
         ({"max_findings": "10"}, "max_findings"),
         ({"points_on_tax_included": "yes"}, "points_on_tax_included"),
         ({"sort_memory_mb": 0.01}, "sort_memory_mb"),
+        ({"sort_memory_mb": 8192}, "sort_memory_mb"),
         ({"sort_memory_mb": "16"}, "sort_memory_mb"),
     ],
 )

@@ -168,8 +168,8 @@ class Etl:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise EtlArgumentError(f"{field}: {value!r} is not an integer >= 0")
         if isinstance(sort_memory_mb, bool) or not isinstance(sort_memory_mb, (int, float)) \
-                or not 0.0625 <= sort_memory_mb <= 1 << 20:
-            raise EtlArgumentError(f"sort_memory_mb: {sort_memory_mb!r} is not a number of MiB in [0.0625, 1048576]")
+                or not 0.0625 <= sort_memory_mb <= 4096:
+            raise EtlArgumentError(f"sort_memory_mb: {sort_memory_mb!r} is not a number of MiB in [0.0625, 4096]")
         report = json.loads(self._native.audit(_when(since, "since"), _when(until, "until"), threshold,
                                                str(tolerance), max_findings, max_cards, points_on_tax_included,
                                                int(sort_memory_mb * (1 << 20))))

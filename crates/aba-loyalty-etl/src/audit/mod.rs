@@ -49,7 +49,7 @@ pub struct AuditOptions {
     /// Replay on unit prices with tax (`Some(true)`) or without; `None`: as Odoo computed them
     /// (the addon's `aba_points_on_tax_included` per program when installed, else with tax).
     pub points_on_tax_included: Option<bool>,
-    /// Bytes of replayed orders held in memory before they are sorted on disk (>= 64 KiB).
+    /// Bytes of replayed orders held in memory before they are sorted on disk (64 KiB-4 GiB).
     pub sort_memory: usize,
 }
 
@@ -123,6 +123,8 @@ pub struct AuditReport {
 pub const SORT_MEMORY: usize = 16 << 20;
 /// Below this a run would hold a few hundred orders: many files for nothing.
 const SORT_MEMORY_MIN: usize = 64 << 10;
+/// The spill indexes its memory with 32-bit offsets.
+const SORT_MEMORY_MAX: usize = 4 << 30;
 
 fn literal(ts: &NaiveDateTime) -> String {
     format!("'{}'::timestamp", ts.format("%Y-%m-%d %H:%M:%S%.6f"))
@@ -395,10 +397,10 @@ fn check(options: &AuditOptions) -> Result<()> {
     if options.tolerance.is_sign_negative() {
         return bad("tolerance", "must be >= 0".into());
     }
-    if options.sort_memory < SORT_MEMORY_MIN {
+    if !(SORT_MEMORY_MIN..=SORT_MEMORY_MAX).contains(&options.sort_memory) {
         return bad(
             "sort_memory_mb",
-            format!("{} bytes is below the 64 KiB minimum", options.sort_memory),
+            format!("{} bytes is outside [64 KiB, 4 GiB]", options.sort_memory),
         );
     }
     Ok(())

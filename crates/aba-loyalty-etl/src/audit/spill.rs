@@ -60,7 +60,8 @@ pub struct Spill {
 }
 
 impl Spill {
-    /// `budget`: bytes of payload held in memory before a run is written.
+    /// `budget`: bytes held in memory before a run is written (payloads are indexed with
+    /// 32-bit offsets: at most 4 GiB; the audit checks its option).
     pub fn new(budget: usize) -> Spill {
         Spill {
             budget,
