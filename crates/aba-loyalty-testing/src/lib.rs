@@ -260,18 +260,13 @@ pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> 
             "aba_loyalty_point_move",
         ]);
     }
-    let mut rows = std::collections::BTreeMap::new();
     for table in &tables {
         tx.batch_execute(&format!(
             "SELECT setval('public.{table}_id_seq', coalesce((SELECT max(id) FROM public.{table}), 0) + 1, false)"
         ))
         .db(Side::Target, format!("setting the sequence of {table}"))?;
-        let count: i64 = tx
-            .query_one(&format!("SELECT count(*) FROM public.{table}"), &[])
-            .db(Side::Target, format!("counting {table}"))?
-            .get(0);
-        rows.insert(table.to_string(), count);
     }
+    let rows = count_rows(&mut tx, &tables)?;
     tx.commit()
         .db(Side::Target, "committing the generated data")?;
     analyze(&mut client)?;
@@ -285,7 +280,23 @@ pub fn generate(dsn: &str, options: &GenerateOptions) -> Result<GenerateReport> 
     })
 }
 
-fn analyze(client: &mut Client) -> Result<()> {
+/// Rows per table of a generated database, for the generators' reports.
+pub(crate) fn count_rows(
+    tx: &mut postgres::Transaction<'_>,
+    tables: &[&str],
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    let mut rows = std::collections::BTreeMap::new();
+    for table in tables {
+        let count: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM public.{table}"), &[])
+            .db(Side::Target, format!("counting {table}"))?
+            .get(0);
+        rows.insert(table.to_string(), count);
+    }
+    Ok(rows)
+}
+
+pub(crate) fn analyze(client: &mut Client) -> Result<()> {
     client
         .batch_execute("ANALYZE")
         .db(Side::Target, "analysing the generated database")

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use aba_loyalty_etl::error::{DbContext, EtlError, Result, Side};
 
-use crate::{connect_empty, split_ddl, write_marker, ODOO_DDL};
+use crate::{analyze, connect_empty, count_rows, split_ddl, write_marker, ODOO_DDL};
 
 #[derive(Clone, Debug)]
 pub struct PosOptions {
@@ -176,24 +176,18 @@ pub fn generate_pos(dsn: &str, o: &PosOptions) -> Result<PosReport> {
         )
         .db(Side::Target, "recording the injections")?;
     }
-    let mut rows = BTreeMap::new();
-    for table in [
-        "pos_order",
-        "pos_order_line",
-        "loyalty_card",
-        "loyalty_history",
-    ] {
-        let count: i64 = tx
-            .query_one(&format!("SELECT count(*) FROM public.{table}"), &[])
-            .db(Side::Target, format!("counting {table}"))?
-            .get(0);
-        rows.insert(table.to_string(), count);
-    }
+    let rows = count_rows(
+        &mut tx,
+        &[
+            "pos_order",
+            "pos_order_line",
+            "loyalty_card",
+            "loyalty_history",
+        ],
+    )?;
     tx.commit()
         .db(Side::Target, "committing the generated data")?;
-    client
-        .batch_execute("ANALYZE")
-        .db(Side::Target, "analysing the generated database")?;
+    analyze(&mut client)?;
     s.injected.sort();
     Ok(PosReport {
         dsn: dsn.redacted(),
