@@ -24,26 +24,19 @@ import subprocess
 import sys
 import time
 
-import psycopg2
 from aba_loyalty_core import _testing
-from bench_pg import admin, server, with_db
+from bench_pg import admin, kept_db, server, with_db
 
 
 def source_db(dsn: str, orders: int, lines: int, fresh: bool) -> tuple[str, float | None]:
-    name = f"aba_bench_audit_{orders}_{lines}"
-    exists = admin(dsn, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
-    if exists and not fresh:
-        try:
-            admin(with_db(dsn, name), "SELECT 1 FROM aba_loyalty_injected_error LIMIT 1")
-            return with_db(dsn, name), None
-        except psycopg2.Error:
-            pass
-    admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(dsn, f'CREATE DATABASE "{name}"')
-    started = time.perf_counter()
-    _testing.generate_pos(with_db(dsn, name), orders=orders, lines=lines, cards=max(orders // 10, 1),
-                          errors_per_kind=max(orders // 10_000, 2))
-    return with_db(dsn, name), time.perf_counter() - started
+    def complete(source: str) -> bool:
+        admin(source, "SELECT 1 FROM aba_loyalty_injected_error LIMIT 1")
+        return True
+
+    return kept_db(dsn, f"aba_bench_audit_{orders}_{lines}", fresh, complete,
+                   lambda source: _testing.generate_pos(source, orders=orders, lines=lines,
+                                                        cards=max(orders // 10, 1),
+                                                        errors_per_kind=max(orders // 10_000, 2)))
 
 
 def run_audit(source: str, target: str) -> tuple[dict, float, int]:

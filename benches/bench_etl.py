@@ -29,9 +29,8 @@ import subprocess
 import sys
 import time
 
-import psycopg2
 from aba_loyalty_core import _testing, etl
-from bench_pg import admin, server, with_db
+from bench_pg import admin, kept_db, server, with_db
 
 # The columns the ETL reads from each source table (crates/aba-loyalty-etl/src/streams.rs).
 STREAM_COLUMNS = {
@@ -58,20 +57,9 @@ STREAM_COLUMNS = {
 
 
 def source_db(dsn: str, cards: int, fresh: bool) -> tuple[str, float | None]:
-    name = f"aba_bench_src_{cards}"
-    exists = admin(dsn, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
-    if exists and not fresh:
-        try:
-            (count,) = admin(with_db(dsn, name), "SELECT count(*) FROM loyalty_card")[0]
-            if count == cards:
-                return with_db(dsn, name), None
-        except psycopg2.Error:
-            pass
-    admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(dsn, f'CREATE DATABASE "{name}"')
-    started = time.perf_counter()
-    _testing.generate(with_db(dsn, name), cards=cards)
-    return with_db(dsn, name), time.perf_counter() - started
+    return kept_db(dsn, f"aba_bench_src_{cards}", fresh,
+                   lambda source: admin(source, "SELECT count(*) FROM loyalty_card")[0][0] == cards,
+                   lambda source: _testing.generate(source, cards=cards))
 
 
 def fresh_db(dsn: str, name: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg2
@@ -38,3 +40,22 @@ def server() -> str:
     out = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start", str(data), "54391"],
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
+
+
+def kept_db(dsn: str, name: str, fresh: bool, complete: Callable[[str], bool],
+            generate: Callable[[str], None]) -> tuple[str, float | None]:
+    """The database `name`, reused when it exists, `complete(its dsn)` says so and not `fresh`;
+    else made again with `generate(its dsn)`. (DSN, seconds generating: None when reused.)"""
+    target = with_db(dsn, name)
+    if not fresh and admin(dsn, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+        try:
+            if complete(target):
+                return target, None
+        except psycopg2.Error:
+            pass
+    admin(dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(dsn, f'CREATE DATABASE "{name}"')
+    started = time.perf_counter()
+    generate(target)
+    return target, time.perf_counter() - started
+
