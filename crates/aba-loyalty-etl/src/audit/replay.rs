@@ -68,7 +68,7 @@ impl<'a> Replayer<'a> {
 
     /// Pass 1, in order id order: each (card, order) of `partners`' cards evaluated, but for
     /// refunds (they need the card's earlier sales), and left in `spill`. The two COPY streams
-    /// are read and decoded on a second thread (the client's per-row work is a third of the
+    /// are read and decoded on a second thread (the client's per-row work is a fifth of the
     /// reading), handing batches of orders over; their buffers come back to be refilled.
     pub fn first_pass<O: BufRead + Send, L: BufRead + Send>(
         &self,
