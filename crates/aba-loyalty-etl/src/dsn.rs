@@ -8,6 +8,7 @@ use postgres::{Client, Config, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::error::{EtlError, Result, Side};
+use crate::wire::CopyOut;
 
 pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 pub type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
@@ -94,6 +95,20 @@ impl Dsn {
         self.config
             .connect(NoTls)
             .map_err(|err| self.connection_error(err))
+    }
+
+    /// A binary `COPY ... TO STDOUT` read from the socket by the ETL's own client
+    /// (`crate::wire`), logged in as `user`, after `setup` (statements of a read-only
+    /// transaction: sharing a snapshot, settings).
+    pub fn copy_out(&self, user: &str, setup: &str, copy: &str, what: &str) -> Result<CopyOut> {
+        let mut out =
+            CopyOut::connect(&self.config, user).map_err(|err| self.connection_error(err))?;
+        out.query(setup, copy).map_err(|err| EtlError::Wire {
+            side: self.side,
+            during: format!("reading {what}"),
+            reason: scrub(&err.to_string(), self.password().as_deref()),
+        })?;
+        Ok(out)
     }
 
     /// A pool; connecting once first so a wrong DSN fails now, with the server's reason,

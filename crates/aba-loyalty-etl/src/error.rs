@@ -77,6 +77,15 @@ pub enum EtlError {
         source: postgres::Error,
     },
 
+    /// An error on a connection of the ETL's own wire client (`crate::wire`), with what we
+    /// were doing.
+    #[error("{side} database error while {during}: {reason}")]
+    Wire {
+        side: Side,
+        during: String,
+        reason: String,
+    },
+
     #[error("I/O error while {during}: {source}")]
     Io {
         during: String,
@@ -115,7 +124,7 @@ impl EtlError {
             EtlError::NotLoaded { .. } => "not_loaded",
             EtlError::NotEmpty { .. } => "not_empty",
             EtlError::CopyFormat { .. } => "copy_format",
-            EtlError::Database { .. } => "database",
+            EtlError::Database { .. } | EtlError::Wire { .. } => "database",
             EtlError::Io { .. } => "io",
         }
     }

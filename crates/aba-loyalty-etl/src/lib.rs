@@ -25,6 +25,7 @@ pub mod streams;
 pub mod sync;
 pub mod transform;
 pub mod validate;
+pub mod wire;
 
 pub use error::{EtlError, Result, Side};
 

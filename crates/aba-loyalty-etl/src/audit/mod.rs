@@ -1,12 +1,13 @@
 //! Audit: Odoo's POS order history replayed through the engine, natively, against what Odoo
 //! recorded (`loyalty_history` per order and card, `loyalty_card.points`). Issue 13, docs/audit.md.
 //!
-//! The source is only read, in one REPEATABLE READ READ ONLY snapshot shared by three
+//! The source is only read, in one REPEATABLE READ READ ONLY snapshot shared by five
 //! connections, one COPY stream each: the audited cards then each card's history (`rows`,
-//! `ledger`), the paid orders in id order and their lines in `order_id` order (`rows`). This
-//! module opens them and reports; `replay` runs the two passes (each order evaluated into the
-//! `spill`, then card by card against the history: `evaluate`, `compare`), `tally` counts.
-//! Findings and the per-card proposed `adjust` moves are stored in the engine database.
+//! `ledger`), and per half of the paid orders' id range, those orders in id order and their
+//! lines in `order_id` order (`rows`; read from the socket by `crate::wire`). This module opens
+//! them and reports; `replay` runs the two passes (each order evaluated into the `spill`, then
+//! card by card against the history: `evaluate`, `compare`), `tally` counts. Findings and the
+//! per-card proposed `adjust` moves are stored in the engine database.
 pub mod compare;
 pub mod evaluate;
 pub mod ledger;
@@ -148,8 +149,6 @@ impl Etl {
         let started_at = Utc::now();
         let clock = Instant::now();
         let mut src = self.source_conn()?;
-        let mut src2 = self.source.connect()?;
-        let mut src3 = self.source.connect()?;
         let mut tgt = self.target_conn()?;
         schema::migrate(&mut tgt)?;
         let missing: Vec<String> = src
@@ -169,20 +168,16 @@ impl Etl {
             .query_one("SELECT pg_export_snapshot()", &[])
             .db(Side::Source, "exporting the snapshot")?
             .get(0);
-        let mut tx2 = read_only(&mut src2)?;
-        let mut tx3 = read_only(&mut src3)?;
-        for t in [&mut tx2, &mut tx3] {
-            t.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
-                .db(Side::Source, "sharing the snapshot")?;
-        }
         // No nested loops for the history's join with the cards: per-row index lookups cost a
         // random page read each (docs/audit.md, Measured); no JIT for these one-off plans.
-        for t in [&mut tx, &mut tx2, &mut tx3] {
-            t.batch_execute(
-                "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL enable_nestloop = off",
-            )
+        const SETTINGS: &str =
+            "SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL enable_nestloop = off";
+        tx.batch_execute(SETTINGS)
             .db(Side::Source, "configuring the audit")?;
-        }
+        let user: String = tx
+            .query_one("SELECT session_user::text", &[])
+            .db(Side::Source, "asking who the audit logged in as")?
+            .get(0);
         let map = mapping::read(&mut tx, options.points_on_tax_included)?;
         let precision = map.config.points_precision;
         let programs = format!(
@@ -209,23 +204,21 @@ impl Etl {
             map.not_audited.len(),
             partners.len()
         );
-        // A window: only the lines of its orders' id range are read.
-        let mut line_range = String::new();
-        if options.since.is_some() || options.until.is_some() {
-            let bounds = tx
-                .query_one(
-                    &format!("SELECT min(o.id), max(o.id) FROM public.pos_order o WHERE {window}"),
-                    &[],
-                )
-                .db(Side::Source, "bounding the window's orders")?;
-            let (low, high): (Option<i32>, Option<i32>) = (bounds.get(0), bounds.get(1));
-            line_range = format!(
-                "WHERE l.order_id BETWEEN {} AND {}",
-                low.unwrap_or(0),
-                high.unwrap_or(-1)
-            );
-        }
+        // The paid orders' id range: split in halves, each read by its own two connections.
+        let bounds = tx
+            .query_one(
+                &format!("SELECT min(o.id), max(o.id) FROM public.pos_order o WHERE {window}"),
+                &[],
+            )
+            .db(Side::Source, "bounding the paid orders' ids")?;
+        let (low, high): (Option<i32>, Option<i32>) = (bounds.get(0), bounds.get(1));
+        let (low, high) = (i64::from(low.unwrap_or(0)), i64::from(high.unwrap_or(-1)));
 
+        let membership = if mapping::has_column(&mut tx, "pos_order", "aba_membership_tier")? {
+            "o.aba_membership_tier::text, o.aba_membership_evaluated_at, o.aba_membership_valid_until"
+        } else {
+            "NULL::text, NULL::timestamp, NULL::timestamp"
+        };
         // Started first so that the source sorts the history while the orders are replayed;
         // read in the second pass.
         let cards_reader = tx
@@ -240,38 +233,51 @@ impl Etl {
                        ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
             ))
             .db(Side::Source, "reading the cards and their history")?;
-        // No sort of the orders or of their 10M lines: both come by index in id order, and
-        // start flowing at once, so the replay runs while the source reads.
-        for t in [&mut tx2, &mut tx3] {
-            t.batch_execute("SET LOCAL enable_sort = off")
-                .db(Side::Source, "configuring the audit")?;
+        // The orders and their 10M lines: no sort, both come by index in id order and start
+        // flowing at once, so the replay runs while the source reads. Read in halves of the id
+        // range by two backends (one backend's output of the lines' numerics is slower than the
+        // replay: docs/audit.md, Measured), on connections read by `wire`, not the driver.
+        let setup = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}';
+             {SETTINGS}; SET LOCAL enable_sort = off"
+        );
+        let middle = low + (high - low) / 2;
+        let mut halves = Vec::new();
+        for (from, to) in [(low, middle), (middle + 1, high)] {
+            let orders_reader = self.source.copy_out(
+                &user,
+                &setup,
+                &format!(
+                    "COPY (SELECT o.id, o.partner_id, o.date_order, {membership} FROM public.pos_order o
+                           WHERE {window} AND o.id BETWEEN {from} AND {to} ORDER BY o.id)
+                     TO STDOUT (FORMAT binary)"
+                ),
+                "the POS orders",
+            )?;
+            let lines_reader = self.source.copy_out(
+                &user,
+                &setup,
+                &format!(
+                    "COPY (SELECT l.order_id, l.id, l.product_id, l.qty, l.price_unit, l.discount,
+                                  l.refunded_orderline_id, coalesce(l.is_reward_line, false), l.reward_id,
+                                  l.coupon_id, l.points_cost, l.price_subtotal, l.price_subtotal_incl
+                           FROM public.pos_order_line l WHERE l.order_id BETWEEN {from} AND {to}
+                           ORDER BY l.order_id) TO STDOUT (FORMAT binary)"
+                ),
+                "the POS order lines",
+            )?;
+            halves.push(rows::Orders::new(
+                orders_reader,
+                lines_reader,
+                precision,
+                categories.clone(),
+            ));
         }
-        let membership = if mapping::has_column(&mut tx2, "pos_order", "aba_membership_tier")? {
-            "o.aba_membership_tier::text, o.aba_membership_evaluated_at, o.aba_membership_valid_until"
-        } else {
-            "NULL::text, NULL::timestamp, NULL::timestamp"
-        };
-        let orders_reader = tx2
-            .copy_out(&format!(
-                "COPY (SELECT o.id, o.partner_id, o.date_order, {membership} FROM public.pos_order o
-                       WHERE {window} ORDER BY o.id) TO STDOUT (FORMAT binary)"
-            ))
-            .db(Side::Source, "reading the POS orders")?;
-        let lines_reader = tx3
-            .copy_out(&format!(
-                "COPY (SELECT l.order_id, l.id, l.product_id, l.qty, l.price_unit, l.discount,
-                              l.refunded_orderline_id, coalesce(l.is_reward_line, false), l.reward_id,
-                              l.coupon_id, l.points_cost, l.price_subtotal, l.price_subtotal_incl
-                       FROM public.pos_order_line l {line_range}
-                       ORDER BY l.order_id) TO STDOUT (FORMAT binary)"
-            ))
-            .db(Side::Source, "reading the POS order lines")?;
-        let orders = rows::Orders::new(orders_reader, lines_reader, precision, categories);
 
         let replayer = replay::Replayer::new(&map);
         let mut t = Tally::new(options);
         let mut spill = spill::Spill::new(options.sort_memory);
-        replayer.first_pass(orders, &partners, &mut t, &mut spill, clock)?;
+        replayer.first_pass(halves, &partners, &mut t, &mut spill, clock)?;
         log::info!(
             "audit: {} (card, order) replayed; comparing card by card",
             t.orders_audited
@@ -287,10 +293,8 @@ impl Etl {
         };
         replayer.second_pass(cards, sorted, window, &mut t)?;
 
-        for t in [tx, tx2, tx3] {
-            t.commit()
-                .db(Side::Source, "closing the read-only snapshot")?;
-        }
+        tx.commit()
+            .db(Side::Source, "closing the read-only snapshot")?;
 
         let duration = clock.elapsed().as_secs_f64();
         let alert = t.findings_count > options.threshold;
@@ -310,7 +314,7 @@ impl Etl {
             orders_without_card: t.orders_without_card,
             orders_with_membership: t.orders_with_membership,
             orders_not_evaluable: t.not_evaluable,
-            not_evaluable_examples: t.not_evaluable_examples,
+            not_evaluable_examples: t.not_evaluable_examples.into_values().collect(),
             redemptions_as_recorded: t.as_recorded,
             orders_per_second: t.orders_audited as f64 / duration.max(1e-9),
             sort_runs,

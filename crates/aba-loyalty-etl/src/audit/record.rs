@@ -303,6 +303,8 @@ impl Record {
                     date_order,
                     membership,
                     lines,
+                    // Pass 2 knows the card; the partner's other cards are not recorded.
+                    cards: Vec::new(),
                 })
             }
             _ => return Err("unknown record tag"),
@@ -352,6 +354,7 @@ mod tests {
                 coupon_id: Some(3),
                 points_cost: d("0.5"),
             }],
+            cards: vec![(3, 1)],
         };
         let mut bytes = Vec::new();
         Record::Refund(order.clone()).encode(&mut bytes);

@@ -6,13 +6,12 @@ use std::io::BufRead;
 use std::time::Instant;
 
 use aba_loyalty_calc::{Config, Engine};
-use rustc_hash::FxHashMap as HashMap;
 
 use super::compare::{self, Window};
 use super::evaluate::{self, Replayed, Sale};
 use super::mapping::Mapping;
 use super::record::{self, Record};
-use super::rows::{Cards, Membership, OrderRows, Orders};
+use super::rows::{Cards, Membership, OrderRows, Orders, PartnerCards};
 use super::spill::{Key, Sorted, Spill};
 use super::tally::Tally;
 use crate::error::{EtlError, Result};
@@ -26,6 +25,8 @@ const READ_AHEAD: usize = 4;
 struct Batch {
     orders: Vec<OrderRows>,
     used: usize,
+    /// Which reading thread filled it, to give its buffers back.
+    reader: usize,
 }
 
 /// The engines and the mapping every (card, order) is replayed with.
@@ -66,55 +67,64 @@ impl<'a> Replayer<'a> {
             .unwrap_or(true)
     }
 
-    /// Pass 1, in order id order: each (card, order) of `partners`' cards evaluated, but for
-    /// refunds (they need the card's earlier sales), and left in `spill`. The two COPY streams
-    /// are read and decoded on a second thread (the client's per-row work is a fifth of the
-    /// reading), handing batches of orders over; their buffers come back to be refilled.
+    /// Pass 1: each (card, order) of `partners`' cards evaluated, but for refunds (they need
+    /// the card's earlier sales), and left in `spill`, whose order is the key's, not the
+    /// reading's. Each of `sources` (orders and lines of a range of ids) is read and decoded
+    /// on a thread of its own, handing batches of orders over; their buffers come back to be
+    /// refilled.
     pub fn first_pass<O: BufRead + Send, L: BufRead + Send>(
         &self,
-        mut orders: Orders<O, L>,
-        partners: &HashMap<i32, Vec<(i32, i32)>>,
+        sources: Vec<Orders<O, L>>,
+        partners: &PartnerCards,
         t: &mut Tally,
         spill: &mut Spill,
         clock: Instant,
     ) -> Result<()> {
-        let audited = |o: &OrderRows| o.partner_id.is_some_and(|p| partners.contains_key(&p));
-        let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(READ_AHEAD);
-        let (empty, empty_rx) = std::sync::mpsc::channel::<Batch>();
+        let (full, full_rx) =
+            std::sync::mpsc::sync_channel::<Result<Batch>>(READ_AHEAD * sources.len());
         std::thread::scope(|scope| -> Result<()> {
-            // Named, for profilers and thread listings.
-            let reader = std::thread::Builder::new().name("aba-audit-read".into());
-            let spawned = reader.spawn_scoped(scope, move || {
-                let mut done = false;
-                while !done {
-                    let mut batch = empty_rx.try_recv().unwrap_or_default();
-                    batch.used = 0;
-                    while batch.used < BATCH {
-                        if batch.orders.len() == batch.used {
-                            batch.orders.push(OrderRows::default());
+            let mut recycle = Vec::new();
+            for (reader, mut orders) in sources.into_iter().enumerate() {
+                let (empty, empty_rx) = std::sync::mpsc::channel::<Batch>();
+                recycle.push(empty);
+                let full = full.clone();
+                // Named, for profilers and thread listings.
+                let thread = std::thread::Builder::new().name(format!("aba-audit-read-{reader}"));
+                let spawned = thread.spawn_scoped(scope, move || {
+                    let mut done = false;
+                    while !done {
+                        let mut batch = empty_rx.try_recv().unwrap_or_default();
+                        batch.used = 0;
+                        batch.reader = reader;
+                        while batch.used < BATCH {
+                            if batch.orders.len() == batch.used {
+                                batch.orders.push(OrderRows::default());
+                            }
+                            match orders.next_order(&mut batch.orders[batch.used], partners) {
+                                Ok(true) => batch.used += 1,
+                                Ok(false) => {
+                                    done = true;
+                                    break;
+                                }
+                                Err(e) => {
+                                    let _ = full.send(Err(e));
+                                    return;
+                                }
+                            }
                         }
-                        match orders.next_order(&mut batch.orders[batch.used], audited) {
-                            Ok(true) => batch.used += 1,
-                            Ok(false) => {
-                                done = true;
-                                break;
-                            }
-                            Err(e) => {
-                                let _ = full.send(Err(e));
-                                return;
-                            }
+                        // The receiver gone (the replay failed): stop reading.
+                        if full.send(Ok(batch)).is_err() {
+                            return;
                         }
                     }
-                    // The receiver gone (the replay failed): stop reading.
-                    if full.send(Ok(batch)).is_err() {
-                        return;
-                    }
-                }
-            });
-            spawned.map_err(|source| EtlError::Io {
-                during: "starting the audit's reading thread".into(),
-                source,
-            })?;
+                });
+                spawned.map_err(|source| EtlError::Io {
+                    during: "starting the audit's reading threads".into(),
+                    source,
+                })?;
+            }
+            // Only the readers' senders left: the channel ends when every reader is done.
+            drop(full);
             let mut bytes = Vec::new();
             let mut sale_of = Vec::new();
             let mut last_log = Instant::now();
@@ -122,11 +132,12 @@ impl<'a> Replayer<'a> {
                 let mut batch = batch?;
                 for order in &mut batch.orders[..batch.used] {
                     t.orders_paid += 1;
-                    let Some(cards) = order.partner_id.and_then(|p| partners.get(&p)) else {
+                    if order.cards.is_empty() {
                         t.orders_without_card += 1;
                         continue;
-                    };
-                    for &(card_id, program_id) in cards {
+                    }
+                    for k in 0..order.cards.len() {
+                        let (card_id, program_id) = order.cards[k];
                         order.card_id = card_id;
                         t.orders_audited += 1;
                         let refund = evaluate::is_refund(order);
@@ -171,7 +182,7 @@ impl<'a> Replayer<'a> {
                         spill.push(key, &bytes)?;
                     }
                 }
-                let _ = empty.send(batch);
+                let _ = recycle[batch.reader].send(batch);
                 if last_log.elapsed().as_secs() >= 5 {
                     last_log = Instant::now();
                     log::info!(

@@ -6,6 +6,9 @@ use rust_decimal::Decimal;
 use super::compare::{CardSummary, Finding, KINDS};
 use super::AuditOptions;
 
+/// How many orders the engine refused are given as examples.
+const EXAMPLES: usize = 20;
+
 /// Counts over every card, and the findings and cards kept.
 pub struct Tally {
     pub max_findings: usize,
@@ -16,7 +19,9 @@ pub struct Tally {
     pub orders_audited: u64,
     pub replay: std::time::Duration,
     pub not_evaluable: u64,
-    pub not_evaluable_examples: Vec<String>,
+    /// The orders of lowest id among those (the readers interleave: the first seen would vary
+    /// from run to run).
+    pub not_evaluable_examples: BTreeMap<i32, String>,
     pub as_recorded: u64,
     pub cards_audited: u64,
     pub cards_with_difference: u64,
@@ -41,7 +46,7 @@ impl Tally {
             orders_audited: 0,
             replay: std::time::Duration::ZERO,
             not_evaluable: 0,
-            not_evaluable_examples: Vec::new(),
+            not_evaluable_examples: BTreeMap::new(),
             as_recorded: 0,
             cards_audited: 0,
             cards_with_difference: 0,
@@ -57,9 +62,10 @@ impl Tally {
 
     pub fn not_evaluable(&mut self, order_id: i32, reason: String) {
         self.not_evaluable += 1;
-        if self.not_evaluable_examples.len() < 20 {
-            self.not_evaluable_examples
-                .push(format!("pos.order {order_id}: {reason}"));
+        self.not_evaluable_examples
+            .insert(order_id, format!("pos.order {order_id}: {reason}"));
+        if self.not_evaluable_examples.len() > EXAMPLES {
+            self.not_evaluable_examples.pop_last();
         }
     }
 
