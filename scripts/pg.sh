@@ -19,6 +19,18 @@ start)
         as_owner "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
+    # The audit's own wire client (crates/aba-loyalty-etl/src/wire.rs) is tested with every
+    # password method it speaks: these roles, made by tests/test_audit_wire.py, log in with them.
+    hba="$dir/data/pg_hba.conf"
+    if ! grep -q aba_auth_ "$hba"; then
+        { printf 'host all aba_auth_password 127.0.0.1/32 password\n'
+          printf 'host all aba_auth_md5 127.0.0.1/32 md5\n'
+          printf 'host all aba_auth_scram 127.0.0.1/32 scram-sha-256\n'
+          cat "$hba"; } >"$hba.new"
+        cat "$hba.new" >"$hba" && rm -f "$hba.new"
+        as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 \
+            && as_owner "$bindir/pg_ctl" -D "$dir/data" reload >/dev/null
+    fi
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         # fsync off: a test cluster is disposable, and durability of its files is not under test.
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \

@@ -7,7 +7,7 @@ use std::time::Duration;
 use postgres::{Client, Config, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
-use crate::error::{EtlError, Result, Side};
+use crate::error::{describe, EtlError, Result, Side};
 use crate::wire::CopyOut;
 
 pub type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
@@ -94,7 +94,7 @@ impl Dsn {
     pub fn connect(&self) -> Result<Client> {
         self.config
             .connect(NoTls)
-            .map_err(|err| self.connection_error(err))
+            .map_err(|err| self.connection_error(describe(&err)))
     }
 
     /// A binary `COPY ... TO STDOUT` read from the socket by the ETL's own client

@@ -69,7 +69,7 @@ pub enum EtlError {
     },
 
     /// Any other database error, with what we were doing.
-    #[error("{side} database error while {during}: {source}")]
+    #[error("{side} database error while {during}: {}", describe(.source))]
     Database {
         side: Side,
         during: String,
@@ -95,6 +95,21 @@ pub enum EtlError {
 }
 
 pub type Result<T> = std::result::Result<T, EtlError>;
+
+/// What the driver's error says, with the server's own words: its `Display` alone is only
+/// "db error" for everything the server refused.
+pub fn describe(err: &postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
+}
 
 /// Attach context to `postgres` errors: `.db(Side::Target, "upserting cards")?`.
 pub trait DbContext<T> {
