@@ -8,6 +8,7 @@ use crate::path::Path;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -67,7 +68,9 @@ impl fmt::Display for LineId {
 pub struct Line {
     pub id: LineId,
     pub product_id: i64,
-    pub category_ids: Vec<i64>,
+    /// Shared, not copied: a caller replaying millions of lines (the audit) gives every line
+    /// of a product the same list.
+    pub category_ids: Arc<[i64]>,
     pub qty: Decimal,
     pub price_unit: Decimal,
     /// Manual discount in percent, [0, 100].
@@ -256,7 +259,7 @@ fn decode_line<N: Node>(node: &N, path: &Path<'_>) -> Result<Line, CalcError> {
     Ok(Line {
         id,
         product_id,
-        category_ids,
+        category_ids: category_ids.into(),
         qty,
         price_unit,
         discount,

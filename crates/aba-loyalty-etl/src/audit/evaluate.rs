@@ -10,7 +10,7 @@ use aba_loyalty_calc::original::{Original, OriginalLine, OriginalRedemption};
 use aba_loyalty_calc::{Engine, Evaluation, LineId, Order};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::rows::{LineRow, OrderRows};
+use super::rows::{Categories, LineRow, OrderRows};
 
 /// Who computed the points Odoo recorded, and so how the replay computes them.
 #[derive(Clone, Debug, Default)]
@@ -205,6 +205,7 @@ pub fn replay(
     program_id: i32,
     tax_included: bool,
     computed: &Computed,
+    categories: &Categories,
     order: &OrderRows,
     sales: &mut Vec<Sale>,
 ) -> Result<Replayed, String> {
@@ -288,7 +289,7 @@ pub fn replay(
         lines.push(Line {
             id: LineId::Int(i64::from(l.id)),
             product_id: i64::from(l.product_id),
-            category_ids: l.category_ids.to_vec(),
+            category_ids: categories.list(l.categories),
             qty,
             price_unit,
             discount,
@@ -425,7 +426,7 @@ mod tests {
         LineRow {
             id: 1,
             product_id: 1,
-            category_ids: Vec::new().into(),
+            categories: 0,
             qty: Decimal::from(3),
             price_unit: Decimal::from(price_unit),
             discount: Decimal::from(50),
@@ -444,7 +445,7 @@ mod tests {
         Line {
             id: LineId::Int(id),
             product_id: 1,
-            category_ids: Vec::new(),
+            category_ids: Vec::new().into(),
             qty: Decimal::from(qty),
             price_unit: Decimal::new(cents, 2),
             discount: Decimal::ZERO,

@@ -1,10 +1,11 @@
 //! Audit: Odoo's POS order history replayed through the engine, natively, against what Odoo
 //! recorded (`loyalty_history` per order and card, `loyalty_card.points`). Issue 13, docs/audit.md.
 //!
-//! The source is only read, in one REPEATABLE READ READ ONLY snapshot shared by five
-//! connections, one COPY stream each: the audited cards then each card's history (`rows`,
-//! `ledger`), and per half of the paid orders' id range, those orders in id order and their
-//! lines in `order_id` order (`rows`; read from the socket by `crate::wire`). This module opens
+//! The source is only read, in one REPEATABLE READ READ ONLY snapshot exported by the driver's
+//! connection (the mapping, the categories, the partners' cards) and shared by five more, one
+//! COPY stream each, read from the socket by `crate::wire`: the audited cards then each card's
+//! history (`rows`, `ledger`), and per half of the paid orders' id range, those orders in id
+//! order and their lines in `order_id` order (`rows`). This module opens
 //! them and reports; `replay` runs the two passes (each order evaluated into the `spill`, then
 //! card by card against the history: `evaluate`, `compare`), `tally` counts. Findings and the
 //! per-card proposed `adjust` moves are stored in the engine database.
@@ -195,7 +196,7 @@ impl Etl {
         if let Some(until) = &options.until {
             window += &format!(" AND o.date_order < {}", literal(until));
         }
-        let categories = rows::categories(&mut tx)?;
+        let categories = std::sync::Arc::new(rows::categories(&mut tx)?);
         let partners = rows::cards_by_partner(&mut tx, &programs)?;
         let ledger = ledger::history_sql(&mut tx, &programs)?;
         log::info!(
@@ -219,10 +220,15 @@ impl Etl {
         } else {
             "NULL::text, NULL::timestamp, NULL::timestamp"
         };
+        let snapshot_setup = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'; {SETTINGS}"
+        );
         // Started first so that the source sorts the history while the orders are replayed;
         // read in the second pass.
-        let cards_reader = tx
-            .copy_out(&format!(
+        let cards_reader = self.source.copy_out(
+            &user,
+            &snapshot_setup,
+            &format!(
                 "COPY (SELECT c.id, 0, c.program_id, c.points, NULL::int, false, NULL::float8, NULL::float8, NULL::timestamp, 0
                        FROM public.loyalty_card c WHERE c.program_id = ANY({programs})
                        UNION ALL
@@ -231,16 +237,14 @@ impl Etl {
                        FROM public.loyalty_history h JOIN public.loyalty_card c ON c.id = h.card_id
                        WHERE c.program_id = ANY({programs}){ledger}
                        ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
-            ))
-            .db(Side::Source, "reading the cards and their history")?;
+            ),
+            "the cards and their history",
+        )?;
         // The orders and their 10M lines: no sort, both come by index in id order and start
         // flowing at once, so the replay runs while the source reads. Read in halves of the id
         // range by two backends (one backend's output of the lines' numerics is slower than the
         // replay: docs/audit.md, Measured), on connections read by `wire`, not the driver.
-        let setup = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}';
-             {SETTINGS}; SET LOCAL enable_sort = off"
-        );
+        let setup = format!("{snapshot_setup}; SET LOCAL enable_sort = off");
         let middle = low + (high - low) / 2;
         let mut halves = Vec::new();
         for (from, to) in [(low, middle), (middle + 1, high)] {
@@ -274,7 +278,7 @@ impl Etl {
             ));
         }
 
-        let replayer = replay::Replayer::new(&map);
+        let replayer = replay::Replayer::new(&map, categories);
         let mut t = Tally::new(options);
         let mut spill = spill::Spill::new(options.sort_memory);
         replayer.first_pass(halves, &partners, &mut t, &mut spill, clock)?;

@@ -183,10 +183,7 @@ impl Record {
                 for l in &o.lines {
                     w.i32(l.id);
                     w.i32(l.product_id);
-                    w.len(l.category_ids.len());
-                    for c in l.category_ids.iter() {
-                        w.i64(*c);
-                    }
+                    w.len(l.categories as usize);
                     w.dec(l.qty);
                     w.dec(l.price_unit);
                     w.dec(l.discount);
@@ -274,15 +271,11 @@ impl Record {
                 for _ in 0..n {
                     let id = r.i32()?;
                     let product_id = r.i32()?;
-                    let cats = r.len()?;
-                    let mut category_ids = Vec::with_capacity(cats.min(4096));
-                    for _ in 0..cats {
-                        category_ids.push(r.i64()?);
-                    }
+                    let categories = r.len()? as u32;
                     lines.push(LineRow {
                         id,
                         product_id,
-                        category_ids: category_ids.into(),
+                        categories,
                         qty: r.dec()?,
                         price_unit: r.dec()?,
                         discount: r.dec()?,
@@ -341,7 +334,7 @@ mod tests {
             lines: vec![LineRow {
                 id: 9,
                 product_id: 4,
-                category_ids: vec![1, 7].into(),
+                categories: 7,
                 qty: d("-2"),
                 price_unit: d("12.345"),
                 discount: d("10"),

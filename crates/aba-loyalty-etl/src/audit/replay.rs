@@ -3,6 +3,7 @@
 //! takes the spill back in (card, date, order) order with the cards' history, evaluates the
 //! refunds with the card's earlier sales and compares each card.
 use std::io::BufRead;
+use std::sync::Arc;
 use std::time::Instant;
 
 use aba_loyalty_calc::{Config, Engine};
@@ -11,7 +12,7 @@ use super::compare::{self, Window};
 use super::evaluate::{self, Replayed, Sale};
 use super::mapping::Mapping;
 use super::record::{self, Record};
-use super::rows::{Cards, Membership, OrderRows, Orders, PartnerCards};
+use super::rows::{CardRows, Cards, Categories, Membership, OrderRows, Orders, PartnerCards};
 use super::spill::{Key, Sorted, Spill};
 use super::tally::Tally;
 use crate::error::{EtlError, Result};
@@ -19,6 +20,8 @@ use crate::error::{EtlError, Result};
 /// Orders handed from the reading thread to the replay at a time, and batches read ahead.
 const BATCH: usize = 256;
 const READ_AHEAD: usize = 4;
+/// Cards (with their history) handed over at a time in the second pass.
+const CARDS_BATCH: usize = 64;
 
 /// Orders read for the replay; `orders[..used]` are this batch's (the rest: buffers kept).
 #[derive(Default)]
@@ -32,6 +35,8 @@ struct Batch {
 /// The engines and the mapping every (card, order) is replayed with.
 pub struct Replayer<'a> {
     map: &'a Mapping,
+    /// The products' categories the lines refer to.
+    categories: Arc<Categories>,
     engine: Engine,
     /// The same without tiers: an order without a membership snapshot (before the addon, or a
     /// customer without membership) earned at 1x, where the engine would otherwise hold it as
@@ -40,9 +45,10 @@ pub struct Replayer<'a> {
 }
 
 impl<'a> Replayer<'a> {
-    pub fn new(map: &'a Mapping) -> Self {
+    pub fn new(map: &'a Mapping, categories: Arc<Categories>) -> Self {
         Replayer {
             map,
+            categories,
             engine: Engine::from_config(map.config.clone()),
             plain: Engine::from_config(Config {
                 tiers: Vec::new(),
@@ -152,6 +158,7 @@ impl<'a> Replayer<'a> {
                                 program_id,
                                 self.tax_included(program_id),
                                 &self.map.computed,
+                                &self.categories,
                                 order,
                                 &mut sale_of,
                             );
@@ -198,23 +205,65 @@ impl<'a> Replayer<'a> {
     }
 
     /// Pass 2, card by card in date order, merged with the cards' history: refunds evaluated
-    /// with the sales before them, then the card compared.
-    pub fn second_pass<R: BufRead>(
+    /// with the sales before them, then the card compared. The cards and their history are
+    /// read and decoded on a second thread meanwhile.
+    pub fn second_pass<R: BufRead + Send>(
         &self,
         mut cards: Cards<R>,
+        sorted: Sorted,
+        window: Window,
+        t: &mut Tally,
+    ) -> Result<()> {
+        let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Vec<CardRows>>>(READ_AHEAD);
+        std::thread::scope(|scope| -> Result<()> {
+            let thread = std::thread::Builder::new().name("aba-audit-cards".into());
+            let spawned = thread.spawn_scoped(scope, move || loop {
+                let mut batch = Vec::with_capacity(CARDS_BATCH);
+                let done = loop {
+                    match cards.next_card() {
+                        Ok(Some(card)) => batch.push(card),
+                        Ok(None) => break true,
+                        Err(e) => {
+                            let _ = full.send(Err(e));
+                            return;
+                        }
+                    }
+                    if batch.len() == CARDS_BATCH {
+                        break false;
+                    }
+                };
+                // The receiver gone (the comparison failed): stop reading.
+                if full.send(Ok(batch)).is_err() || done {
+                    return;
+                }
+            });
+            spawned.map_err(|source| EtlError::Io {
+                during: "starting the audit's card reading thread".into(),
+                source,
+            })?;
+            let mut cards = full_rx.into_iter().flat_map(|batch| match batch {
+                Ok(cards) => cards.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            });
+            self.compare_cards(&mut cards, sorted, window, t)
+        })
+    }
+
+    fn compare_cards(
+        &self,
+        cards: &mut impl Iterator<Item = Result<CardRows>>,
         mut sorted: Sorted,
         window: Window,
         t: &mut Tally,
     ) -> Result<()> {
-        // Pass 2, card by card in date order, merged with the cards' history: refunds
-        // evaluated with the sales before them, then the card compared.
         let mut pending = next_replayed(&mut sorted)?;
         let mut replayed: Vec<(i32, Replayed)> = Vec::new();
         // The card's sales that spent points, for their refunds (kept per card only).
         let mut sales: Vec<Sale> = Vec::new();
         // The card's sales with a membership snapshot, with their line ids, for their refunds.
         let mut snapshots: Vec<(Membership, Vec<i32>, i64)> = Vec::new();
-        while let Some(card) = cards.next_card()? {
+        for card in cards {
+            let card = card?;
             replayed.clear();
             sales.clear();
             snapshots.clear();
@@ -255,6 +304,7 @@ impl<'a> Replayer<'a> {
                                 card.program_id,
                                 self.tax_included(card.program_id),
                                 &self.map.computed,
+                                &self.categories,
                                 &order,
                                 &mut sales,
                             ) {

@@ -146,8 +146,45 @@ impl<R: BufRead> Cards<R> {
 }
 
 /// Each product's categories: its own and its parents (Odoo's child_of) when the source has
-/// product_category, else its own. Read once (a small table), so lines need no join.
-pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Arc<[i64]>>> {
+/// product_category, else its own. Read once (a small table), so lines need no join. Each
+/// product's list is stored once and a line keeps its index: the reading threads decode 10M
+/// lines without touching a reference count another thread touches too.
+#[derive(Default)]
+pub struct Categories {
+    of_product: HashMap<i32, u32>,
+    /// `lists[0]`: no category (a product the table does not have).
+    lists: Vec<Arc<[i64]>>,
+}
+
+impl Categories {
+    /// The index of `product_id`'s categories.
+    pub fn of_product(&self, product_id: i32) -> u32 {
+        self.of_product.get(&product_id).copied().unwrap_or(0)
+    }
+
+    /// The categories at `index` (none when out of range: a record of another audit).
+    pub fn list(&self, index: u32) -> Arc<[i64]> {
+        self.lists
+            .get(index as usize)
+            .cloned()
+            .unwrap_or_else(|| Arc::from([]))
+    }
+
+    /// A table of these products' categories (tests and tools).
+    pub fn from_products(products: impl IntoIterator<Item = (i32, Vec<i64>)>) -> Self {
+        let mut table = Categories {
+            of_product: HashMap::default(),
+            lists: vec![Arc::from([])],
+        };
+        for (product, ids) in products {
+            table.of_product.insert(product, table.lists.len() as u32);
+            table.lists.push(ids.into());
+        }
+        table
+    }
+}
+
+pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<Categories> {
     let has_tree: bool = tx
         .query_one(
             "SELECT to_regclass('public.product_category') IS NOT NULL",
@@ -166,18 +203,15 @@ pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Arc
     let rows = tx
         .query(sql, &[])
         .db(Side::Source, "reading the products' categories")?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let path: Option<String> = r.get(1);
-            let ids: Arc<[i64]> = path
-                .unwrap_or_default()
-                .split('/')
-                .filter_map(|c| c.parse().ok())
-                .collect();
-            (r.get(0), ids)
-        })
-        .collect())
+    Ok(Categories::from_products(rows.iter().map(|r| {
+        let path: Option<String> = r.get(1);
+        let ids = path
+            .unwrap_or_default()
+            .split('/')
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        (r.get(0), ids)
+    })))
 }
 
 /// One POS order line as read.
@@ -185,8 +219,8 @@ pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<HashMap<i32, Arc
 pub struct LineRow {
     pub id: i32,
     pub product_id: i32,
-    /// Shared by every line of the product.
-    pub category_ids: Arc<[i64]>,
+    /// Its product's categories: an index in the audit's [`Categories`].
+    pub categories: u32,
     pub qty: Decimal,
     pub price_unit: Decimal,
     pub discount: Decimal,
@@ -289,12 +323,12 @@ pub struct Orders<O, L> {
     /// The lines stream's current tuple is not consumed yet (it belongs to a later order).
     line_pending: bool,
     lines_done: bool,
-    categories: HashMap<i32, Arc<[i64]>>,
+    categories: Arc<Categories>,
     precision: u32,
 }
 
 impl<O: BufRead, L: BufRead> Orders<O, L> {
-    pub fn new(orders: O, lines: L, precision: u32, categories: HashMap<i32, Arc<[i64]>>) -> Self {
+    pub fn new(orders: O, lines: L, precision: u32, categories: Arc<Categories>) -> Self {
         Orders {
             orders: TupleReader::new(orders),
             lines: TupleReader::new(lines),
@@ -368,11 +402,7 @@ impl<O: BufRead, L: BufRead> Orders<O, L> {
         Ok(LineRow {
             id: int(i, 1).unwrap_or_default(),
             product_id,
-            category_ids: self
-                .categories
-                .get(&product_id)
-                .cloned()
-                .unwrap_or_default(),
+            categories: self.categories.of_product(product_id),
             qty: numeric(i, 3, "pos_order_line.qty")?,
             price_unit: numeric(i, 4, "pos_order_line.price_unit")?,
             discount: numeric(i, 5, "pos_order_line.discount")?,
