@@ -11,6 +11,7 @@
 //! per-card proposed `adjust` moves are stored in the engine database.
 pub mod compare;
 pub mod evaluate;
+pub mod id_index;
 pub mod ledger;
 pub mod mapping;
 pub mod record;

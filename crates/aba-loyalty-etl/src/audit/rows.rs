@@ -12,6 +12,7 @@ use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
 
+use super::id_index::IdIndex;
 use crate::copy_format::{decode, FormatError, TupleReader};
 use crate::error::{DbContext, EtlError, Result, Side};
 
@@ -67,6 +68,10 @@ fn timestamp<R>(input: &TupleReader<R>, i: usize) -> Option<NaiveDateTime> {
 
 /// Odoo's float points as an exact decimal at the points precision (its floats carry noise).
 pub fn points(value: f64, precision: u32) -> Decimal {
+    // Most lines cost no points: skip the conversion (10M lines).
+    if value == 0.0 {
+        return Decimal::ZERO;
+    }
     Decimal::from_f64(value)
         .unwrap_or_default()
         .round_dp(precision)
@@ -151,7 +156,7 @@ impl<R: BufRead> Cards<R> {
 /// lines without touching a reference count another thread touches too.
 #[derive(Default)]
 pub struct Categories {
-    of_product: HashMap<i32, u32>,
+    of_product: IdIndex<u32>,
     /// `lists[0]`: no category (a product the table does not have).
     lists: Vec<Arc<[i64]>>,
 }
@@ -159,7 +164,7 @@ pub struct Categories {
 impl Categories {
     /// The index of `product_id`'s categories.
     pub fn of_product(&self, product_id: i32) -> u32 {
-        self.of_product.get(&product_id).copied().unwrap_or(0)
+        self.of_product.get(product_id).unwrap_or(0)
     }
 
     /// The categories at `index` (none when out of range: a record of another audit).
@@ -172,15 +177,16 @@ impl Categories {
 
     /// A table of these products' categories (tests and tools).
     pub fn from_products(products: impl IntoIterator<Item = (i32, Vec<i64>)>) -> Self {
-        let mut table = Categories {
-            of_product: HashMap::default(),
-            lists: vec![Arc::from([])],
-        };
+        let mut lists: Vec<Arc<[i64]>> = vec![Arc::from([])];
+        let mut of_product = HashMap::default();
         for (product, ids) in products {
-            table.of_product.insert(product, table.lists.len() as u32);
-            table.lists.push(ids.into());
+            of_product.insert(product, lists.len() as u32);
+            lists.push(ids.into());
         }
-        table
+        Categories {
+            of_product: IdIndex::new(of_product),
+            lists,
+        }
     }
 }
 
@@ -265,15 +271,15 @@ pub struct OrderRows {
 /// and adjacent entries, not a pointer to a vector of its own.
 #[derive(Default)]
 pub struct PartnerCards {
-    index: HashMap<i32, (u32, u32)>,
+    index: IdIndex<(u32, u32)>,
     cards: Vec<(i32, i32)>,
 }
 
 impl PartnerCards {
     /// `partner`'s cards (none: not a card holder).
     pub fn get(&self, partner: Option<i32>) -> &[(i32, i32)] {
-        match partner.and_then(|p| self.index.get(&p)) {
-            Some(&(start, end)) => &self.cards[start as usize..end as usize],
+        match partner.and_then(|p| self.index.get(p)) {
+            Some((start, end)) => &self.cards[start as usize..end as usize],
             None => &[],
         }
     }
@@ -301,15 +307,17 @@ pub fn cards_by_partner(
             &[],
         )
         .db(Side::Source, "reading the cards' partners")?;
-    let mut by_partner = PartnerCards::default();
-    by_partner.cards.reserve(rows.len());
+    let mut cards = Vec::with_capacity(rows.len());
+    let mut index: HashMap<i32, (u32, u32)> = HashMap::default();
     for r in &rows {
-        let partner: i32 = r.get(0);
-        let at = by_partner.cards.len() as u32;
-        by_partner.cards.push((r.get(1), r.get(2)));
-        by_partner.index.entry(partner).or_insert((at, at)).1 = at + 1;
+        let at = cards.len() as u32;
+        cards.push((r.get(1), r.get(2)));
+        index.entry(r.get(0)).or_insert((at, at)).1 = at + 1;
     }
-    Ok(by_partner)
+    Ok(PartnerCards {
+        index: IdIndex::new(index),
+        cards,
+    })
 }
 
 /// Streams (2) and (3): the paid orders `(id, partner_id, date_order, membership tier,
