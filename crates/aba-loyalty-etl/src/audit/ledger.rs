@@ -10,9 +10,9 @@ use crate::error::{DbContext, Result, Side};
 
 /// A `UNION ALL` branch of the cards-and-history COPY (its columns: card, 1, NULL, NULL,
 /// order, is a POS order, issued, used, recorded at, a negative id so that it never equals a
-/// history line's) for the audited `programs` (an SQL int[] literal); empty without the addon's
-/// ledger table.
-pub fn history_sql(tx: &mut Transaction<'_>, programs: &str) -> Result<String> {
+/// history line's) for the audited cards `c` (`cards`: an SQL condition on them); empty without
+/// the addon's ledger table.
+pub fn history_sql(tx: &mut Transaction<'_>, cards: &str) -> Result<String> {
     let has_ledger: bool = tx
         .query_one(
             "SELECT to_regclass('public.aba_loyalty_point_move') IS NOT NULL",
@@ -29,7 +29,7 @@ pub fn history_sql(tx: &mut Transaction<'_>, programs: &str) -> Result<String> {
                  sum(greatest(m.points, 0))::float8, sum(greatest(-m.points, 0))::float8,
                  min(m.create_date), -min(m.id)
           FROM public.aba_loyalty_point_move m JOIN public.loyalty_card c ON c.id = m.card_id
-          WHERE c.program_id = ANY({programs}) AND m.pos_order_id IS NOT NULL
+          WHERE {cards} AND m.pos_order_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM public.loyalty_history h
                             WHERE h.card_id = m.card_id AND h.order_model = 'pos.order'
                               AND h.order_id = m.pos_order_id)

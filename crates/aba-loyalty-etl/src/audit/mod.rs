@@ -2,13 +2,14 @@
 //! recorded (`loyalty_history` per order and card, `loyalty_card.points`). Issue 13, docs/audit.md.
 //!
 //! The source is only read, in one REPEATABLE READ READ ONLY snapshot exported by the driver's
-//! connection (the mapping, the categories, the partners' cards) and shared by five more, one
-//! COPY stream each, read from the socket by `crate::wire`: the audited cards then each card's
-//! history (`rows`, `ledger`), and per half of the paid orders' id range, those orders in id
-//! order and their lines in `order_id` order (`rows`). This module opens
-//! them and reports; `replay` runs the two passes (each order evaluated into the `spill`, then
-//! card by card against the history: `evaluate`, `compare`), `tally` counts. Findings and the
-//! per-card proposed `adjust` moves are stored in the engine database.
+//! connection (the mapping, the categories, the partners' cards) and shared by six more, one
+//! COPY stream each, read from the socket by `crate::wire`: per half of the audited cards' ids,
+//! those cards then each card's history (`rows`, `ledger`), and per half of the paid orders' id
+//! range, those orders in id order and their lines in `order_id` order (`rows`). This module
+//! opens them and reports; `replay` runs the two passes (each order evaluated into the `spill`
+//! of its card's half, then each half card by card against the history, on two threads:
+//! `evaluate`, `compare`), `tally` counts. Findings and the per-card proposed `adjust` moves are
+//! stored in the engine database.
 pub mod compare;
 pub mod evaluate;
 pub mod id_index;
@@ -199,7 +200,6 @@ impl Etl {
         }
         let categories = std::sync::Arc::new(rows::categories(&mut tx)?);
         let partners = rows::cards_by_partner(&mut tx, &programs)?;
-        let ledger = ledger::history_sql(&mut tx, &programs)?;
         log::info!(
             "audit: {} programs audited, {} not audited, {} card holders",
             map.audited.len(),
@@ -224,23 +224,40 @@ impl Etl {
         let snapshot_setup = format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'; {SETTINGS}"
         );
-        // Started first so that the source sorts the history while the orders are replayed;
-        // read in the second pass.
-        let cards_reader = self.source.copy_out(
-            &user,
-            &snapshot_setup,
-            &format!(
-                "COPY (SELECT c.id, 0, c.program_id, c.points, NULL::int, false, NULL::float8, NULL::float8, NULL::timestamp, 0
-                       FROM public.loyalty_card c WHERE c.program_id = ANY({programs})
-                       UNION ALL
-                       SELECT h.card_id, 1, NULL, NULL, h.order_id, coalesce(h.order_model = 'pos.order', false),
-                              h.issued, h.used, h.create_date, h.id
-                       FROM public.loyalty_history h JOIN public.loyalty_card c ON c.id = h.card_id
-                       WHERE c.program_id = ANY({programs}){ledger}
-                       ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
-            ),
-            "the cards and their history",
-        )?;
+        // Pass 2 compares the cards in two parts of their ids, on two threads, each with its
+        // own history stream and replayed orders. Both streams are started first so that the
+        // source sorts the history while the orders are replayed.
+        let middle = i64::from(partners.middle_card().unwrap_or(0));
+        let mut parts = Vec::new();
+        for (first, last) in [
+            (i64::from(i32::MIN), middle),
+            (middle + 1, i64::from(i32::MAX)),
+        ] {
+            let cards =
+                format!("c.program_id = ANY({programs}) AND c.id BETWEEN {first} AND {last}");
+            let ledger = ledger::history_sql(&mut tx, &cards)?;
+            let reader = self.source.copy_out(
+                &user,
+                &snapshot_setup,
+                &format!(
+                    "COPY (SELECT c.id, 0, c.program_id, c.points, NULL::int, false, NULL::float8, NULL::float8, NULL::timestamp, 0
+                           FROM public.loyalty_card c WHERE {cards}
+                           UNION ALL
+                           SELECT h.card_id, 1, NULL, NULL, h.order_id, coalesce(h.order_model = 'pos.order', false),
+                                  h.issued, h.used, h.create_date, h.id
+                           FROM public.loyalty_history h JOIN public.loyalty_card c ON c.id = h.card_id
+                           WHERE {cards}{ledger}
+                           ORDER BY 1, 2, 9, 10) TO STDOUT (FORMAT binary)"
+                ),
+                "the cards and their history",
+            )?;
+            // The sort memory is shared by the parts.
+            parts.push((
+                last as i32,
+                reader,
+                spill::Spill::new(options.sort_memory / 2),
+            ));
+        }
         // The orders and their 10M lines: no sort, both come by index in id order and start
         // flowing at once, so the replay runs while the source reads. Read in halves of the id
         // range by two backends (one backend's output of the lines' numerics is slower than the
@@ -281,22 +298,29 @@ impl Etl {
 
         let replayer = replay::Replayer::new(&map, categories);
         let mut t = Tally::new(options);
-        let mut spill = spill::Spill::new(options.sort_memory);
-        replayer.first_pass(halves, &partners, &mut t, &mut spill, clock)?;
+        let mut spills: Vec<(i32, spill::Spill)> = Vec::new();
+        let mut readers = Vec::new();
+        for (last, reader, spill) in parts {
+            spills.push((last, spill));
+            readers.push(reader);
+        }
+        replayer.first_pass(halves, &partners, &mut t, &mut spills, clock)?;
         log::info!(
             "audit: {} (card, order) replayed; comparing card by card",
             t.orders_audited
         );
 
-        let cards = rows::Cards::new(cards_reader, precision);
-        let sorted = spill.sorted()?;
-        let sort_runs = sorted.runs();
+        let compared = readers
+            .into_iter()
+            .zip(spills)
+            .map(|(reader, (_, spill))| (rows::Cards::new(reader, precision), spill))
+            .collect();
         let window = compare::Window {
             since: options.since,
             until: options.until,
             tolerance: options.tolerance,
         };
-        replayer.second_pass(cards, sorted, window, &mut t)?;
+        let sort_runs = replayer.second_pass(compared, window, &mut t)?;
 
         tx.commit()
             .db(Side::Source, "closing the read-only snapshot")?;

@@ -12,7 +12,7 @@ use super::compare::{self, Window};
 use super::evaluate::{self, Replayed, Sale};
 use super::mapping::Mapping;
 use super::record::{self, Record};
-use super::rows::{CardRows, Cards, Categories, Membership, OrderRows, Orders, PartnerCards};
+use super::rows::{Cards, Categories, Membership, OrderRows, Orders, PartnerCards};
 use super::spill::{Key, Sorted, Spill};
 use super::tally::Tally;
 use crate::error::{EtlError, Result};
@@ -20,8 +20,6 @@ use crate::error::{EtlError, Result};
 /// Orders handed from the reading thread to the replay at a time, and batches read ahead.
 const BATCH: usize = 256;
 const READ_AHEAD: usize = 4;
-/// Cards (with their history) handed over at a time in the second pass.
-const CARDS_BATCH: usize = 64;
 
 /// Orders read for the replay; `orders[..used]` are this batch's (the rest: buffers kept).
 #[derive(Default)]
@@ -74,8 +72,9 @@ impl<'a> Replayer<'a> {
     }
 
     /// Pass 1: each (card, order) of `partners`' cards evaluated, but for refunds (they need
-    /// the card's earlier sales), and left in `spill`, whose order is the key's, not the
-    /// reading's. Each of `sources` (orders and lines of a range of ids) is read and decoded
+    /// the card's earlier sales), and left in the spill of its card's part of pass 2 (`spills`:
+    /// the last card id of each part, ascending, and its spill), whose order is the key's, not
+    /// the reading's. Each of `sources` (orders and lines of a range of ids) is read and decoded
     /// on a thread of its own, handing batches of orders over; their buffers come back to be
     /// refilled.
     pub fn first_pass<O: BufRead + Send, L: BufRead + Send>(
@@ -83,7 +82,7 @@ impl<'a> Replayer<'a> {
         sources: Vec<Orders<O, L>>,
         partners: &PartnerCards,
         t: &mut Tally,
-        spill: &mut Spill,
+        spills: &mut [(i32, Spill)],
         clock: Instant,
     ) -> Result<()> {
         let (full, full_rx) =
@@ -186,7 +185,10 @@ impl<'a> Replayer<'a> {
                             date_us: record::micros(&order.date_order),
                             order_id: order.order_id,
                         };
-                        spill.push(key, &bytes)?;
+                        // The part of pass 2 comparing this card: the first whose last card
+                        // id is at or past it.
+                        let part = spills.partition_point(|(last, _)| *last < card_id);
+                        spills[part.min(spills.len() - 1)].1.push(key, &bytes)?;
                     }
                 }
                 let _ = recycle[batch.reader].send(batch);
@@ -205,53 +207,47 @@ impl<'a> Replayer<'a> {
     }
 
     /// Pass 2, card by card in date order, merged with the cards' history: refunds evaluated
-    /// with the sales before them, then the card compared. The cards and their history are
-    /// read and decoded on a second thread meanwhile.
+    /// with the sales before them, then the card compared. `parts` (a range of card ids each:
+    /// its cards and their history, its replayed orders) are sorted and compared on threads of
+    /// their own and their counts added to `t` in card order. The sorted runs written, in all.
     pub fn second_pass<R: BufRead + Send>(
         &self,
-        mut cards: Cards<R>,
-        sorted: Sorted,
+        parts: Vec<(Cards<R>, Spill)>,
         window: Window,
         t: &mut Tally,
-    ) -> Result<()> {
-        let (full, full_rx) = std::sync::mpsc::sync_channel::<Result<Vec<CardRows>>>(READ_AHEAD);
-        std::thread::scope(|scope| -> Result<()> {
-            let thread = std::thread::Builder::new().name("aba-audit-cards".into());
-            let spawned = thread.spawn_scoped(scope, move || loop {
-                let mut batch = Vec::with_capacity(CARDS_BATCH);
-                let done = loop {
-                    match cards.next_card() {
-                        Ok(Some(card)) => batch.push(card),
-                        Ok(None) => break true,
-                        Err(e) => {
-                            let _ = full.send(Err(e));
-                            return;
-                        }
-                    }
-                    if batch.len() == CARDS_BATCH {
-                        break false;
-                    }
-                };
-                // The receiver gone (the comparison failed): stop reading.
-                if full.send(Ok(batch)).is_err() || done {
-                    return;
-                }
-            });
-            spawned.map_err(|source| EtlError::Io {
-                during: "starting the audit's card reading thread".into(),
-                source,
-            })?;
-            let mut cards = full_rx.into_iter().flat_map(|batch| match batch {
-                Ok(cards) => cards.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(e) => vec![Err(e)],
-            });
-            self.compare_cards(&mut cards, sorted, window, t)
-        })
+    ) -> Result<usize> {
+        let tallies = std::thread::scope(|scope| -> Result<Vec<(Tally, usize)>> {
+            let mut running = Vec::new();
+            for (i, (mut cards, spill)) in parts.into_iter().enumerate() {
+                let mut part = t.part();
+                let thread = std::thread::Builder::new().name(format!("aba-audit-cards-{i}"));
+                let spawned = thread.spawn_scoped(scope, move || {
+                    let sorted = spill.sorted()?;
+                    let runs = sorted.runs();
+                    self.compare_cards(&mut cards, sorted, window, &mut part)?;
+                    Ok((part, runs))
+                });
+                running.push(spawned.map_err(|source| EtlError::Io {
+                    during: "starting the audit's comparing threads".into(),
+                    source,
+                })?);
+            }
+            running
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })?;
+        let mut sort_runs = 0;
+        for (part, runs) in tallies {
+            t.absorb(part);
+            sort_runs += runs;
+        }
+        Ok(sort_runs)
     }
 
-    fn compare_cards(
+    fn compare_cards<R: BufRead>(
         &self,
-        cards: &mut impl Iterator<Item = Result<CardRows>>,
+        cards: &mut Cards<R>,
         mut sorted: Sorted,
         window: Window,
         t: &mut Tally,
@@ -262,8 +258,7 @@ impl<'a> Replayer<'a> {
         let mut sales: Vec<Sale> = Vec::new();
         // The card's sales with a membership snapshot, with their line ids, for their refunds.
         let mut snapshots: Vec<(Membership, Vec<i32>, i64)> = Vec::new();
-        for card in cards {
-            let card = card?;
+        while let Some(card) = cards.next_card()? {
             replayed.clear();
             sales.clear();
             snapshots.clear();

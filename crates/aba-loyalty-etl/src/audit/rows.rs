@@ -284,6 +284,14 @@ impl PartnerCards {
         }
     }
 
+    /// The median id of these cards: pass 2 compares the cards up to it and those after it
+    /// apart (none when there are no cards).
+    pub fn middle_card(&self) -> Option<i32> {
+        let mut ids: Vec<i32> = self.cards.iter().map(|c| c.0).collect();
+        let middle = ids.len() / 2;
+        (!ids.is_empty()).then(|| *ids.select_nth_unstable(middle).1)
+    }
+
     /// How many partners hold a card.
     pub fn len(&self) -> usize {
         self.index.len()

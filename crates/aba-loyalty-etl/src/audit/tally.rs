@@ -37,9 +37,13 @@ pub struct Tally {
 
 impl Tally {
     pub fn new(options: &AuditOptions) -> Self {
+        Tally::with_limits(options.max_findings, options.max_cards)
+    }
+
+    fn with_limits(max_findings: usize, max_cards: usize) -> Self {
         Tally {
-            max_findings: options.max_findings,
-            max_cards: options.max_cards,
+            max_findings,
+            max_cards,
             orders_paid: 0,
             orders_without_card: 0,
             orders_with_membership: 0,
@@ -58,6 +62,41 @@ impl Tally {
             findings: Vec::new(),
             cards: Vec::new(),
         }
+    }
+
+    /// An empty tally with the same limits, for a part of the cards.
+    pub fn part(&self) -> Tally {
+        Tally::with_limits(self.max_findings, self.max_cards)
+    }
+
+    /// Adds a part's counts, findings and cards (a later range of cards: the kept ones stay in
+    /// card order).
+    pub fn absorb(&mut self, part: Tally) {
+        self.orders_paid += part.orders_paid;
+        self.orders_without_card += part.orders_without_card;
+        self.orders_with_membership += part.orders_with_membership;
+        self.orders_audited += part.orders_audited;
+        self.replay += part.replay;
+        self.not_evaluable += part.not_evaluable;
+        for (id, example) in part.not_evaluable_examples {
+            self.not_evaluable_examples.insert(id, example);
+            if self.not_evaluable_examples.len() > EXAMPLES {
+                self.not_evaluable_examples.pop_last();
+            }
+        }
+        self.as_recorded += part.as_recorded;
+        self.cards_audited += part.cards_audited;
+        self.cards_with_difference += part.cards_with_difference;
+        self.total_odoo += part.total_odoo;
+        self.total_replayed += part.total_replayed;
+        self.findings_count += part.findings_count;
+        for (kind, n) in part.by_kind {
+            *self.by_kind.entry(kind).or_default() += n;
+        }
+        let room = self.max_findings.saturating_sub(self.findings.len());
+        self.findings.extend(part.findings.into_iter().take(room));
+        let room = self.max_cards.saturating_sub(self.cards.len());
+        self.cards.extend(part.cards.into_iter().take(room));
     }
 
     pub fn not_evaluable(&mut self, order_id: i32, reason: String) {
@@ -86,5 +125,54 @@ impl Tally {
                 self.cards.push(summary);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(card_id: i32) -> Finding {
+        Finding {
+            kind: KINDS[0],
+            card_id,
+            order_id: Some(card_id * 10),
+            odoo: "1".into(),
+            engine: "0".into(),
+        }
+    }
+
+    fn part_with(t: &Tally, cards: &[i32], refused: &[i32]) -> Tally {
+        let mut part = t.part();
+        for &c in cards {
+            part.findings_count += 1;
+            *part.by_kind.get_mut(KINDS[0]).unwrap() += 1;
+            part.findings.push(finding(c));
+            part.orders_audited += 2;
+        }
+        for &o in refused {
+            part.not_evaluable(o, "refused".into());
+        }
+        part
+    }
+
+    #[test]
+    fn parts_add_up_in_card_order_within_the_caps() {
+        let mut t = Tally::with_limits(3, 10);
+        let first = part_with(&t, &[1, 2], &[30, 5]);
+        let second = part_with(&t, &[7, 8], &(100..130).collect::<Vec<_>>());
+        t.absorb(first);
+        t.absorb(second);
+        assert_eq!(t.findings_count, 4);
+        assert_eq!(t.by_kind[KINDS[0]], 4);
+        assert_eq!(t.orders_audited, 8);
+        // Kept: the first three in card order; counted: all four.
+        let kept: Vec<i32> = t.findings.iter().map(|f| f.card_id).collect();
+        assert_eq!(kept, [1, 2, 7]);
+        // The refused examples: the lowest order ids of both parts, as many as kept.
+        assert_eq!(t.not_evaluable, 32);
+        let examples: Vec<i32> = t.not_evaluable_examples.keys().copied().collect();
+        assert_eq!(examples.len(), EXAMPLES);
+        assert_eq!(examples[..3], [5, 30, 100]);
     }
 }
