@@ -59,7 +59,11 @@ mod tests {
     use super::*;
 
     fn index(ids: &[i32]) -> IdIndex<u32> {
-        IdIndex::new(ids.iter().map(|&i| (i, i as u32 * 10)).collect())
+        IdIndex::new(
+            ids.iter()
+                .map(|&i| (i, (i as u32).wrapping_mul(10)))
+                .collect(),
+        )
     }
 
     #[test]
