@@ -260,31 +260,6 @@ pub mod decode {
             return None;
         }
         // value = M x 10000^(weight - ndigits + 1); mantissa at dscale = M x 10^e.
-        let e = 4 * (weight - ndigits as i32 + 1) + dscale as i32;
-        if ndigits <= 4 {
-            // Up to 16 decimal digits: 64-bit arithmetic, far cheaper than 128-bit division.
-            let mut m: u64 = 0;
-            for i in 0..ndigits {
-                let d = word(8 + 2 * i)?;
-                if d >= 10_000 {
-                    return None;
-                }
-                m = m * 10_000 + u64::from(d);
-            }
-            let m = if e >= 0 {
-                m.checked_mul(*POW10.get(e as usize)?)?
-            } else {
-                m / POW10.get((-e) as usize).copied().unwrap_or(u64::MAX)
-            };
-            let negative = sign == 0x4000 && m != 0;
-            return Some(rust_decimal::Decimal::from_parts(
-                m as u32,
-                (m >> 32) as u32,
-                0,
-                negative,
-                dscale,
-            ));
-        }
         let mut m: i128 = 0;
         for i in 0..ndigits {
             let d = word(8 + 2 * i)?;
@@ -292,6 +267,23 @@ pub mod decode {
                 return None;
             }
             m = m * 10_000 + i128::from(d);
+        }
+        let e = 4 * (weight - ndigits as i32 + 1) + dscale as i32;
+        // Most amounts fit 64 bits: far cheaper than the 128-bit power and division.
+        if let Ok(small) = u64::try_from(m) {
+            let scaled = match usize::try_from(e) {
+                Ok(up) => POW10.get(up).and_then(|p| small.checked_mul(*p)),
+                Err(_) => Some(small / POW10.get(e.unsigned_abs() as usize).unwrap_or(&u64::MAX)),
+            };
+            if let Some(v) = scaled {
+                return Some(rust_decimal::Decimal::from_parts(
+                    v as u32,
+                    (v >> 32) as u32,
+                    0,
+                    sign == 0x4000 && v != 0,
+                    dscale,
+                ));
+            }
         }
         if e >= 0 {
             m = m.checked_mul(10i128.checked_pow(e as u32)?)?;
