@@ -1,7 +1,7 @@
 //! A binary COPY out read straight from PostgreSQL's socket, for the audit's bulk streams.
 //!
 //! The `postgres` crate hands a COPY's rows over one message at a time, each through its
-//! runtime's `block_on`, the connection task's parser and a channel: `perf` put that at a third
+//! runtime's `block_on`, the connection task's parser and a channel: `perf` put that at about 30 %
 //! of the audit's CPU for 10M lines (docs/audit.md, Measured). Here a row is a slice of one large
 //! read buffer. Only what a read-only COPY needs is spoken: startup, authentication (trust,
 //! password, md5, SCRAM-SHA-256, through postgres-protocol as the driver does), simple queries.
