@@ -120,6 +120,17 @@ pub(super) fn has_column(tx: &mut Transaction<'_>, table: &str, column: &str) ->
         .get(0))
 }
 
+/// Whether the source has `table` (in `public`).
+pub(super) fn has_table(tx: &mut Transaction<'_>, table: &str) -> Result<bool> {
+    Ok(tx
+        .query_one(
+            "SELECT to_regclass('public.' || quote_ident($1)) IS NOT NULL",
+            &[&table],
+        )
+        .db(Side::Source, format!("looking for the table {table}"))?
+        .get(0))
+}
+
 fn ids_by(tx: &mut Transaction<'_>, sql: &str, what: &str) -> Result<BTreeMap<i32, Vec<i64>>> {
     let mut out: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
     for row in tx.query(sql, &[]).db(Side::Source, what)? {

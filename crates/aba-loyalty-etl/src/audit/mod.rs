@@ -227,15 +227,23 @@ impl Etl {
         // Pass 2 compares the cards in two parts of their ids, on two threads, each with its
         // own history stream and replayed orders. Both streams are started first so that the
         // source sorts the history while the orders are replayed.
-        let middle = i64::from(partners.middle_card().unwrap_or(0));
-        let mut parts = Vec::new();
+        let middle_card = i64::from(partners.middle_card().unwrap_or(0));
+        let has_ledger = mapping::has_table(&mut tx, ledger::TABLE)?;
+        // The last card id of each part and its spill (the sort memory is shared by the
+        // parts), and its cards-and-history stream.
+        let mut spills: Vec<(i32, spill::Spill)> = Vec::new();
+        let mut readers = Vec::new();
         for (first, last) in [
-            (i64::from(i32::MIN), middle),
-            (middle + 1, i64::from(i32::MAX)),
+            (i64::from(i32::MIN), middle_card),
+            (middle_card + 1, i64::from(i32::MAX)),
         ] {
             let cards =
                 format!("c.program_id = ANY({programs}) AND c.id BETWEEN {first} AND {last}");
-            let ledger = ledger::history_sql(&mut tx, &cards)?;
+            let ledger = if has_ledger {
+                ledger::history_sql(&cards)
+            } else {
+                String::new()
+            };
             let reader = self.source.copy_out(
                 &user,
                 &snapshot_setup,
@@ -251,21 +259,17 @@ impl Etl {
                 ),
                 "the cards and their history",
             )?;
-            // The sort memory is shared by the parts.
-            parts.push((
-                last as i32,
-                reader,
-                spill::Spill::new(options.sort_memory / 2),
-            ));
+            readers.push(reader);
+            spills.push((last as i32, spill::Spill::new(options.sort_memory / 2)));
         }
         // The orders and their 10M lines: no sort, both come by index in id order and start
         // flowing at once, so the replay runs while the source reads. Read in halves of the id
         // range by two backends (one backend's output of the lines' numerics is slower than the
         // replay: docs/audit.md, Measured), on connections read by `wire`, not the driver.
         let setup = format!("{snapshot_setup}; SET LOCAL enable_sort = off");
-        let middle = low + (high - low) / 2;
+        let middle_order = low + (high - low) / 2;
         let mut halves = Vec::new();
-        for (from, to) in [(low, middle), (middle + 1, high)] {
+        for (from, to) in [(low, middle_order), (middle_order + 1, high)] {
             let orders_reader = self.source.copy_out(
                 &user,
                 &setup,
@@ -298,12 +302,6 @@ impl Etl {
 
         let replayer = replay::Replayer::new(&map, categories);
         let mut t = Tally::new(options);
-        let mut spills: Vec<(i32, spill::Spill)> = Vec::new();
-        let mut readers = Vec::new();
-        for (last, reader, spill) in parts {
-            spills.push((last, spill));
-            readers.push(reader);
-        }
         replayer.first_pass(halves, &partners, &mut t, &mut spills, clock)?;
         log::info!(
             "audit: {} (card, order) replayed; comparing card by card",

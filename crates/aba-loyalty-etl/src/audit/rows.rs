@@ -191,14 +191,7 @@ impl Categories {
 }
 
 pub fn categories(tx: &mut postgres::Transaction<'_>) -> Result<Categories> {
-    let has_tree: bool = tx
-        .query_one(
-            "SELECT to_regclass('public.product_category') IS NOT NULL",
-            &[],
-        )
-        .db(Side::Source, "looking for product categories")?
-        .get(0);
-    let sql = if has_tree {
+    let sql = if super::mapping::has_table(tx, "product_category")? {
         "SELECT pp.id, coalesce(pc.parent_path, pt.categ_id::text)::text FROM public.product_product pp
          JOIN public.product_template pt ON pt.id = pp.product_tmpl_id
          LEFT JOIN public.product_category pc ON pc.id = pt.categ_id"
