@@ -61,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from odoo_harness import (
     BENCH_PROGRAM,
     OPEN_SESSION,
+    SETUP_PREAMBLE,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -76,11 +77,7 @@ PRICES = (3, 5, 8, 12, 15, 20, 25, 40)
 UUID_NS = uuid.UUID("5b0e3c1a-7d44-4c3e-9a0f-2d6f3a9e1c77")
 CENT = Decimal("0.01")
 
-SETUP = r"""
-P = PARAMS
-admin = env.ref("base.user_admin")
-env = env(user=admin)
-config = env.ref("point_of_sale.pos_config_main")
+SETUP = SETUP_PREAMBLE + r"""
 # The demo programs stay as the demo installs them; the bench's is added next to them.
 """ + BENCH_PROGRAM + r"""
 tax = env["account.tax"].search([("type_tax_use", "=", "sale"), ("amount_type", "=", "percent"),

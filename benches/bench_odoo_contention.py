@@ -50,6 +50,7 @@ from pathlib import Path
 from odoo_harness import (
     BENCH_LOYALTY_PROGRAM,
     OPEN_SESSION,
+    SETUP_PREAMBLE,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -66,11 +67,7 @@ CALLS = ("validate_coupon_programs", "sync_from_ui", "confirm_coupon_programs",
          "add_loyalty_history_lines")
 EPSILON = Decimal("0.000001")
 
-SETUP = r"""
-P = PARAMS
-admin = env.ref("base.user_admin")
-env = env(user=admin)
-config = env.ref("point_of_sale.pos_config_main")
+SETUP = SETUP_PREAMBLE + r"""
 if P["mode"] != "stock":
     icp = env["ir.config_parameter"].sudo()
     icp.set_param("asd_aba_loyalty.use_rust_engine", "True" if P["mode"] == "addon-on" else "False")

@@ -62,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from odoo_harness import (
     BENCH_LOYALTY_PROGRAM,
     OPEN_SESSION,
+    SETUP_PREAMBLE,
     BudgetExceeded,
     HarnessError,
     JsonRpcClient,
@@ -87,12 +88,7 @@ def db_name(mode: str) -> str:
     return f"{DB_PREFIX}_{mode}"
 
 
-SETUP = r"""
-P = PARAMS
-admin = env.ref("base.user_admin")
-env = env(user=admin)
-config = env.ref("point_of_sale.pos_config_main")
-""" + BENCH_LOYALTY_PROGRAM + r"""
+SETUP = SETUP_PREAMBLE + BENCH_LOYALTY_PROGRAM + r"""
 partners = env["res.partner"].create([{"name": f"Bench customer {n}"}
                                       for n in range(P["partners"])])
 cards = env["loyalty.card"].create([{"program_id": program.id, "partner_id": p.id,

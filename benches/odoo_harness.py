@@ -57,6 +57,15 @@ REFUSALS = frozenset({
 })
 RESULT_MARK = "@@ABA_HARNESS_RESULT@@"
 
+# `odoo-bin shell` code every bench's set-up starts with: `P` its parameters, `env` as the
+# admin, `config` the demo point of sale.
+SETUP_PREAMBLE = r"""
+P = PARAMS
+admin = env.ref("base.user_admin")
+env = env(user=admin)
+config = env.ref("point_of_sale.pos_config_main")
+"""
+
 # `odoo-bin shell` code the benches share (with `env`, `config` a pos.config and P their
 # parameters: earn_rate, prices). BENCH_PROGRAM: the bench's loyalty program, points per money
 # spent and a per-point discount reward. BENCH_LOYALTY_PROGRAM: that program alone live (the
